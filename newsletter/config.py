@@ -1,0 +1,321 @@
+"""Configuration: one TOML file, resolved once at the edge and passed down.
+
+The key names are a contract with users and their scripts. Unknown keys and
+wrong types are refused with a message naming the key and the file; relative
+paths resolve against the config file's folder; secrets never live here, only
+the *names* of the environment variables that hold them.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from newsletter.errors import ConfigError
+
+CONFIG_ENV = "NEWSLETTER_CONFIG"
+DEFAULT_CONFIG_NAME = "newsletter.toml"
+
+# section -> key -> (type(s), default). A nested dict is a sub-table.
+_NUM = (int, float)
+SCHEMA: dict[str, Any] = {
+    "newsletter": {
+        "title": (str, "Hot Papers"),
+        "categories": (list, ["cs", "stat.ML"]),
+        "site_url": (str, "https://example.org"),
+    },
+    "arxiv": {
+        "api_url": (str, "https://export.arxiv.org/api/query"),
+        "rss_url": (str, "https://rss.arxiv.org/rss"),
+        "delay_seconds": (_NUM, 3.0),
+        "page_size": (int, 500),
+        "max_results": (int, 0),
+        "retries": (int, 4),
+    },
+    "sources": {
+        "window_hours": (_NUM, 48),
+        "x": {
+            "enabled": (bool, True),
+            "api_url": (str, "https://api.x.com/2"),
+            "oembed_url": (str, "https://publish.twitter.com/oembed"),
+            "token_env": (str, "X_BEARER_TOKEN"),
+            "query": (str, 'url:"arxiv.org" -is:retweet'),
+            "endpoint": (str, "auto"),
+            "max_posts": (int, 10000),
+            "max_requests": (int, 200),
+        },
+        "huggingface": {
+            "enabled": (bool, True),
+            "api_url": (str, "https://huggingface.co/api"),
+            "max_requests": (int, 10),
+        },
+    },
+    "ranking": {
+        "min_paper_score": (_NUM, 50),
+        "min_post_score": (_NUM, 25),
+        "max_posts_per_paper": (int, 10),
+        "weights": (dict, {"x": 1.0, "huggingface": 1.0}),
+    },
+    "output": {
+        "posts_dir": (str, "content/posts"),
+        "feeds_dir": (str, "feeds"),
+        "email_dir": (str, "email"),
+        "templates_dir": (str, ""),
+    },
+    "store": {
+        "path": (str, "newsletter.db"),
+    },
+    "http": {
+        "timeout": (_NUM, 30.0),
+        "retries": (int, 4),
+        "backoff": (_NUM, 2.0),
+        "max_wait": (_NUM, 900.0),
+        "user_agent": (str, "newsletter-hotpapers/0.1 (+https://example.org; mailto:admin@example.org)"),
+    },
+}
+
+SOURCE_NAMES = ("x", "huggingface")
+
+
+@dataclass(frozen=True)
+class XConfig:
+    enabled: bool
+    api_url: str
+    oembed_url: str
+    token_env: str
+    query: str
+    endpoint: str
+    max_posts: int
+    max_requests: int
+
+
+@dataclass(frozen=True)
+class HFConfig:
+    enabled: bool
+    api_url: str
+    max_requests: int
+
+
+@dataclass(frozen=True)
+class Config:
+    """The resolved configuration. ``raw`` keeps the validated tables."""
+
+    path: Path | None
+    base_dir: Path
+    raw: dict[str, Any] = field(repr=False)
+
+    # convenience views -------------------------------------------------
+    @property
+    def title(self) -> str:
+        return self.raw["newsletter"]["title"]
+
+    @property
+    def categories(self) -> list[str]:
+        return list(self.raw["newsletter"]["categories"])
+
+    @property
+    def site_url(self) -> str:
+        return self.raw["newsletter"]["site_url"].rstrip("/")
+
+    @property
+    def arxiv(self) -> dict[str, Any]:
+        return self.raw["arxiv"]
+
+    @property
+    def http(self) -> dict[str, Any]:
+        return self.raw["http"]
+
+    @property
+    def ranking(self) -> dict[str, Any]:
+        return self.raw["ranking"]
+
+    @property
+    def window_hours(self) -> float:
+        return float(self.raw["sources"]["window_hours"])
+
+    @property
+    def x(self) -> XConfig:
+        return XConfig(**self.raw["sources"]["x"])
+
+    @property
+    def huggingface(self) -> HFConfig:
+        return HFConfig(**self.raw["sources"]["huggingface"])
+
+    def resolve(self, value: str) -> Path:
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p)
+
+    @property
+    def store_path(self) -> Path:
+        return self.resolve(self.raw["store"]["path"])
+
+    @property
+    def posts_dir(self) -> Path:
+        return self.resolve(self.raw["output"]["posts_dir"])
+
+    @property
+    def feeds_dir(self) -> Path:
+        return self.resolve(self.raw["output"]["feeds_dir"])
+
+    @property
+    def email_dir(self) -> Path:
+        return self.resolve(self.raw["output"]["email_dir"])
+
+    @property
+    def templates_dir(self) -> Path | None:
+        v = self.raw["output"]["templates_dir"]
+        return self.resolve(v) if v else None
+
+
+def _type_name(t: Any) -> str:
+    if t is _NUM:
+        return "a number"
+    return {str: "a string", bool: "true or false", int: "an integer", list: "a list", dict: "a table"}[t]
+
+
+def _is_type(value: Any, t: Any) -> bool:
+    if isinstance(value, bool) and t is not bool:
+        return False
+    return isinstance(value, t)
+
+
+def _merge(schema: dict[str, Any], data: dict[str, Any], where: str, file: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in schema:
+            known = ", ".join(sorted(schema))
+            raise ConfigError(f"unknown key '{where}{key}' in {file} (known here: {known})")
+    for key, spec in schema.items():
+        name = f"{where}{key}"
+        if isinstance(spec, dict):
+            sub = data.get(key, {})
+            if not isinstance(sub, dict):
+                raise ConfigError(f"'{name}' in {file} must be a table ([{name}])")
+            out[key] = _merge(spec, sub, f"{name}.", file)
+            continue
+        t, default = spec
+        if key not in data:
+            out[key] = default.copy() if isinstance(default, (list, dict)) else default
+            continue
+        value = data[key]
+        if not _is_type(value, t):
+            raise ConfigError(f"'{name}' in {file} must be {_type_name(t)}, not {value!r}")
+        out[key] = value
+    return out
+
+
+def _check(raw: dict[str, Any], file: str) -> None:
+    cats = raw["newsletter"]["categories"]
+    if not cats or not all(isinstance(c, str) and c.strip() for c in cats):
+        raise ConfigError(f"'newsletter.categories' in {file} must be a non-empty list of arXiv categories")
+    for key, w in raw["ranking"]["weights"].items():
+        if not _is_type(w, _NUM) or w < 0:
+            raise ConfigError(f"'ranking.weights.{key}' in {file} must be a number >= 0")
+    if raw["sources"]["x"]["endpoint"] not in ("auto", "recent", "all"):
+        raise ConfigError(f"'sources.x.endpoint' in {file} must be \"auto\", \"recent\" or \"all\"")
+    for section, key in (("arxiv", "api_url"), ("arxiv", "rss_url"), ("newsletter", "site_url")):
+        if not raw[section][key].startswith(("http://", "https://")):
+            raise ConfigError(f"'{section}.{key}' in {file} must be an http(s) URL")
+    if raw["arxiv"]["delay_seconds"] < 0 or raw["arxiv"]["page_size"] < 1:
+        raise ConfigError(f"'arxiv.delay_seconds' must be >= 0 and 'arxiv.page_size' >= 1 in {file}")
+
+
+def from_dict(data: dict[str, Any], *, path: Path | None = None, base_dir: Path | None = None) -> Config:
+    """Validate a parsed TOML document and fill in defaults."""
+    file = str(path) if path else "<config>"
+    raw = _merge(SCHEMA, data, "", file)
+    _check(raw, file)
+    base = base_dir or (path.parent if path else Path.cwd())
+    return Config(path=path, base_dir=base.resolve(), raw=raw)
+
+
+def find_config_path(explicit: str | Path | None) -> tuple[Path, bool]:
+    """The config file to use and whether the user named it explicitly."""
+    if explicit:
+        return Path(explicit), True
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env), True
+    return Path.cwd() / DEFAULT_CONFIG_NAME, False
+
+
+def load(explicit: str | Path | None = None) -> Config:
+    """Load the config (flag > $NEWSLETTER_CONFIG > ./newsletter.toml > defaults)."""
+    path, named = find_config_path(explicit)
+    if not path.exists():
+        if named:
+            raise ConfigError(f"config file {path} does not exist; create one with 'newsletter init'")
+        return from_dict({}, base_dir=Path.cwd())
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    return from_dict(data, path=path.resolve())
+
+
+DEFAULT_TOML = '''\
+# Hot Papers newsletter configuration. Relative paths are relative to this file.
+# Secrets are never written here: only the names of environment variables.
+
+[newsletter]
+title = "Hot Papers"
+# arXiv categories; an archive such as "cs" means every cs.* category.
+categories = ["cs", "stat.ML"]
+site_url = "https://example.org"
+
+[arxiv]
+api_url = "https://export.arxiv.org/api/query"   # used for past days
+rss_url = "https://rss.arxiv.org/rss"             # used for the current mailing
+delay_seconds = 3.0    # arXiv's terms: at most one request every 3 seconds
+page_size = 500        # API results per request (max 2000)
+max_results = 0        # cap on papers per day; 0 = no cap
+retries = 4            # retries for 429/503, empty or short pages
+
+[sources]
+window_hours = 48      # how long after the announcement posts are counted
+
+[sources.x]
+enabled = true
+api_url = "https://api.x.com/2"
+oembed_url = "https://publish.twitter.com/oembed"
+token_env = "X_BEARER_TOKEN"   # name of the env var holding the bearer token
+query = 'url:"arxiv.org" -is:retweet'
+endpoint = "auto"              # auto | recent (last 7 days) | all (full archive)
+max_posts = 10000              # stop collecting after this many posts
+max_requests = 200             # and after this many search requests
+
+[sources.huggingface]
+enabled = true
+api_url = "https://huggingface.co/api"
+max_requests = 10
+
+[ranking]
+min_paper_score = 50
+min_post_score = 25
+max_posts_per_paper = 10
+
+[ranking.weights]
+x = 1.0             # a retweet or a like counts 1
+huggingface = 1.0   # an upvote counts 1
+
+[output]
+posts_dir = "content/posts"
+feeds_dir = "feeds"
+email_dir = "email"
+templates_dir = ""   # a folder whose templates override the bundled ones
+
+[store]
+path = "newsletter.db"
+
+[http]
+timeout = 30.0
+retries = 4
+backoff = 2.0        # seconds, doubled on each retry (Retry-After wins)
+max_wait = 900.0     # never wait longer than this for a rate limit
+user_agent = "newsletter-hotpapers/0.1 (+https://example.org; mailto:admin@example.org)"
+'''

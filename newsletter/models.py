@@ -1,0 +1,96 @@
+"""The domain model shared by every stage: sources fill it, the archive stores
+it, ranking orders it and the renderers turn it into text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One arXiv paper as announced in a mailing (latest known version)."""
+
+    arxiv_id: str  # without version, e.g. "2006.15055" or "hep-th/9901001"
+    version: int
+    title: str
+    abstract: str
+    authors: tuple[str, ...]
+    categories: tuple[str, ...]  # primary first
+    comment: str = ""
+    submitted: datetime | None = None
+    updated: datetime | None = None
+    has_pdf: bool = True
+    announce_type: str = "new"  # new | cross
+
+    @property
+    def abs_url(self) -> str:
+        return f"https://arxiv.org/abs/{self.arxiv_id}"
+
+    @property
+    def pdf_url(self) -> str:
+        return f"https://arxiv.org/pdf/{self.arxiv_id}"
+
+    @property
+    def primary_category(self) -> str:
+        return self.categories[0] if self.categories else ""
+
+
+@dataclass(frozen=True)
+class Post:
+    """One social-media item (a tweet, an HN story, an HF entry...) that links
+    one or more papers. ``metrics`` holds the source's own figures by name
+    (X: retweets, likes, replies, quotes; Hugging Face: upvotes, comments)."""
+
+    source: str
+    post_id: str
+    url: str
+    author_handle: str
+    author_name: str
+    text: str
+    created_at: datetime | None
+    metrics: dict[str, int]
+    collected_at: datetime
+    arxiv_ids: tuple[str, ...] = ()
+    embed_html: str | None = None
+
+    def metric(self, name: str) -> int:
+        return int(self.metrics.get(name, 0) or 0)
+
+
+@dataclass(frozen=True)
+class SourceFigures:
+    """A source's totals for one paper, e.g. X: retweets 156, likes 694."""
+
+    source: str
+    totals: dict[str, int]
+    score: float
+    collected_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RankedPaper:
+    rank: int
+    paper: Paper
+    score: float
+    figures: tuple[SourceFigures, ...]
+    displayed_posts: tuple[Post, ...]
+
+    def figures_for(self, source: str) -> SourceFigures | None:
+        return next((f for f in self.figures if f.source == source), None)
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One day's Hot Papers: what every renderer takes."""
+
+    date: date
+    title: str
+    created_at: datetime  # when its signals were collected (from the archive)
+    papers: tuple[RankedPaper, ...]
+    paper_count: int = 0  # papers announced that day in the categories
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def slug(self) -> str:
+        return f"hot-papers-{self.date.isoformat()}"

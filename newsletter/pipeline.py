@@ -1,0 +1,216 @@
+"""The one place that wires I/O to the pure parts: fetch a day into the
+archive, then build its outputs from the archive alone."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Protocol
+
+from newsletter import mailing
+from newsletter.config import Config
+from newsletter.errors import ArchiveError, NothingToPublish, SourceError
+from newsletter.files import write_atomic
+from newsletter.http import HttpClient
+from newsletter.models import Issue
+from newsletter.rank import RankingRule, rank
+from newsletter.render.markdown import post_filename, render_post
+from newsletter.sources import arxiv as arxiv_source
+from newsletter.sources import huggingface as hf_source
+from newsletter.sources import x as x_source
+from newsletter.store import Archive, Collection
+
+
+class Reporter(Protocol):
+    def start(self, label: str) -> Callable[[int], None]: ...
+    def warn(self, message: str) -> None: ...
+
+
+class NullReporter:
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+
+    def start(self, label: str) -> Callable[[int], None]:
+        return lambda n: None
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+
+@dataclass
+class Seams:
+    """The I/O a run uses, replaceable in tests and in the demo."""
+
+    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    sleep: Callable[[float], None] | None = None
+    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    session_factory: Callable[[], object] | None = None
+
+    def http(self, cfg: Config, service: str, min_interval: float = 0.0) -> HttpClient:
+        h = cfg.http
+        kwargs = {}
+        if self.sleep is not None:
+            kwargs["sleep"] = self.sleep
+        if self.session_factory is not None:
+            kwargs["session"] = self.session_factory()
+        return HttpClient(
+            user_agent=h["user_agent"], timeout=float(h["timeout"]), retries=int(h["retries"]),
+            backoff=float(h["backoff"]), max_wait=float(h["max_wait"]), min_interval=min_interval,
+            clock=lambda: self.now().timestamp(), service=service, **kwargs,
+        )
+
+
+@dataclass
+class FetchSummary:
+    day: date
+    papers: int = 0
+    arxiv_via: str = ""
+    posts: dict[str, int] = field(default_factory=dict)
+    requests: dict[str, int] = field(default_factory=dict)
+    ranked: int = 0
+    embeds: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        posts = ", ".join(f"{n} {s} posts" for s, n in sorted(self.posts.items())) or "no signals"
+        reqs = sum(self.requests.values())
+        return (f"{self.day}: {self.papers} papers (arXiv {self.arxiv_via}), {posts}, "
+                f"{self.ranked} ranked, {reqs} requests, {len(self.warnings)} warnings")
+
+
+def fetch_day(cfg: Config, day: date, archive: Archive, seams: Seams | None = None,
+              reporter: Reporter | None = None) -> FetchSummary:
+    """Collect a day's papers and signals into the archive (network)."""
+    seams = seams or Seams()
+    reporter = reporter or NullReporter()
+    mailing.require_mailing_day(day)
+    summary = FetchSummary(day)
+    now = seams.now()
+    if mailing.announced_at(day) > now:
+        raise SourceError(f"the mailing of {day} is announced at {mailing.announced_at(day):%Y-%m-%d %H:%M} UTC; "
+                          "fetch it after that")
+    notes: list[str] = []
+
+    def warn(msg: str) -> None:
+        summary.warnings.append(msg)
+        notes.append(msg)
+        reporter.warn(msg)
+
+    # -- arXiv: fatal when it fails
+    ax = cfg.arxiv
+    http = seams.http(cfg, "arXiv", min_interval=float(ax["delay_seconds"]))
+    http.retries = int(ax["retries"])
+    papers = None
+    started = seams.now()
+    tick = reporter.start("arXiv papers")
+    if day == mailing.latest_mailing(now):
+        rss_day, rss_papers = arxiv_source.fetch_rss(http, ax["rss_url"], cfg.categories)
+        if rss_day == day:
+            papers, summary.arxiv_via = rss_papers, "RSS"
+    if papers is None:
+        papers = arxiv_source.fetch_api(
+            http, ax["api_url"], cfg.categories, mailing.submission_window(day),
+            page_size=int(ax["page_size"]), max_results=int(ax["max_results"]), on_page=tick,
+        )
+        summary.arxiv_via = "API"
+    tick(len(papers))
+    archive.save_day_papers(day, papers)
+    summary.papers = len(papers)
+    summary.requests["arxiv"] = http.request_count
+    archive.record_collection(Collection(day, "arxiv", started, seams.now(), "ok", summary.arxiv_via,
+                                         http.request_count, len(papers)))
+
+    window = mailing.signal_window(day, cfg.window_hours, now)
+    # -- X
+    xcfg = cfg.x
+    if xcfg.enabled:
+        token = seams.env.get(xcfg.token_env, "").strip()
+        started = seams.now()
+        if not token:
+            warn(f"X skipped: ${xcfg.token_env} is not set")
+            archive.record_collection(Collection(day, "x", started, seams.now(), "skipped",
+                                                 f"${xcfg.token_env} not set", 0, 0))
+        else:
+            xhttp = seams.http(cfg, "X")
+            result = x_source.search_posts(xhttp, xcfg, token, window, now, clock=seams.now,
+                                           on_page=reporter.start("X posts"))
+            archive.save_posts(result.posts)
+            summary.posts["x"] = len(result.posts)
+            summary.requests["x"] = result.requests
+            if result.capped:
+                warn(result.capped)
+            archive.record_collection(Collection(day, "x", started, seams.now(),
+                                                 "capped" if result.capped else "ok", result.capped or "",
+                                                 result.requests, len(result.posts)))
+    # -- Hugging Face
+    hcfg = cfg.huggingface
+    if hcfg.enabled:
+        started = seams.now()
+        hhttp = seams.http(cfg, "Hugging Face")
+        days = hf_source.days_in(window, day)
+        posts, n_req, capped = hf_source.fetch_daily_papers(hhttp, hcfg, days, clock=seams.now)
+        archive.save_posts(posts)
+        summary.posts["huggingface"] = len(posts)
+        summary.requests["huggingface"] = n_req
+        if capped:
+            warn(capped)
+        archive.record_collection(Collection(day, "huggingface", started, seams.now(),
+                                             "capped" if capped else "ok", capped or "", n_req, len(posts)))
+
+    # -- oEmbed, only for the posts the issue will display
+    ranked = rank(archive.day_papers(day), archive.day_posts(day), RankingRule.from_config(cfg.ranking))
+    summary.ranked = len(ranked)
+    if xcfg.enabled and seams.env.get(xcfg.token_env, "").strip():
+        ohttp = seams.http(cfg, "X oEmbed")
+        missing = [p for rp in ranked for p in rp.displayed_posts if p.source == "x" and not p.embed_html]
+        tick = reporter.start("X embeds")
+        for i, post in enumerate(missing, start=1):
+            try:
+                html = x_source.fetch_oembed(ohttp, xcfg.oembed_url, post)
+            except SourceError as exc:
+                warn(f"oEmbed unavailable for {post.url} ({exc}); a static quote is used")
+                continue
+            if html:
+                archive.set_embed(post.source, post.post_id, html)
+                summary.embeds += 1
+            tick(i)
+        summary.requests["x_oembed"] = ohttp.request_count
+    archive.save_issue(day, seams.now(), len(papers), notes)
+    return summary
+
+
+def load_issue(cfg: Config, archive: Archive, day: date) -> Issue:
+    """The issue of a day, entirely from the archive (no network, no clock)."""
+    record = archive.issue(day)
+    if record is None:
+        raise ArchiveError(f"nothing archived for {day}; run 'newsletter fetch --date {day}' first")
+    ranked = rank(archive.day_papers(day), archive.day_posts(day), RankingRule.from_config(cfg.ranking))
+    return Issue(date=day, title=cfg.title, created_at=record.created_at, papers=tuple(ranked),
+                 paper_count=record.paper_count, notes=record.notes)
+
+
+@dataclass
+class BuildSummary:
+    day: date
+    files: list[Path]
+    ranked: int
+
+    def line(self) -> str:
+        return f"{self.day}: {self.ranked} papers ranked, {len(self.files)} files written"
+
+
+def build_day(cfg: Config, day: date, archive: Archive) -> BuildSummary:
+    """Render a day's outputs from the archive and write them atomically."""
+    issue = load_issue(cfg, archive, day)
+    if not issue.papers:
+        raise NothingToPublish(
+            f"no paper of {day} reached {cfg.ranking['min_paper_score']} points "
+            f"({issue.paper_count} papers archived); nothing was written"
+        )
+    templates = str(cfg.templates_dir) if cfg.templates_dir else None
+    text = render_post(issue, templates)
+    path = write_atomic(cfg.posts_dir / post_filename(day), text)
+    return BuildSummary(day, [path], len(issue.papers))

@@ -1,0 +1,224 @@
+"""arXiv: the papers of one mailing.
+
+The current mailing comes from the RSS feed (one request, abstracts included);
+any other day from the API through the ``arxiv`` package, asking for the
+configured categories AND the mailing's submission window. Requests are paced
+to arXiv's one-per-``delay_seconds`` and retried on 429/503 and on the empty or
+short pages the API sometimes returns.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timezone
+from urllib.parse import parse_qs, urlparse
+
+import arxiv
+import requests
+from lxml import etree
+
+from newsletter.errors import MalformedResponse, SourceError
+from newsletter.http import HttpClient, TransientError
+from newsletter.links import split_version
+from newsletter.mailing import Window
+from newsletter.models import Paper
+from newsletter.text import collapse
+
+NS = {
+    "atom": "http://www.w3.org/2005/Atom",
+    "arxiv": "http://arxiv.org/schemas/atom",
+    "opensearch": "http://a9.com/-/spec/opensearch/1.1/",
+    "dc": "http://purl.org/dc/elements/1.1/",
+}
+KEEP_TYPES = ("new", "cross")
+_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+
+
+def matches_categories(categories: Iterable[str], wanted: Iterable[str]) -> bool:
+    """True if any category is wanted; an archive ("cs") wants every "cs.*"."""
+    wanted = list(wanted)
+    for cat in categories:
+        for w in wanted:
+            if cat == w or ("." not in w and cat.split(".")[0] == w):
+                return True
+    return False
+
+
+# ---------------------------------------------------------------- RSS
+def rss_query(categories: Iterable[str]) -> str:
+    return "+".join(categories)
+
+
+def _parse_xml(body: bytes, what: str) -> etree._Element:
+    try:
+        return etree.fromstring(body, _XML_PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise MalformedResponse(f"{what} is not well-formed XML ({exc}); try again later") from None
+
+
+def parse_rss(body: bytes, categories: Iterable[str]) -> tuple[date | None, list[Paper]]:
+    """The mailing date and the new and cross-listed papers of an arXiv RSS feed."""
+    root = _parse_xml(body, "the arXiv RSS feed")
+    channel = root.find("channel")
+    if channel is None:
+        raise MalformedResponse("the arXiv RSS feed has no <channel>; check [arxiv] rss_url")
+    title = channel.findtext("title") or ""
+    if title.lower().startswith("feed error"):
+        raise SourceError(f"arXiv says '{collapse(title)}': check [newsletter] categories")
+    pub = channel.findtext("pubDate")
+    day = email.utils.parsedate_to_datetime(pub).date() if pub else None
+    papers = []
+    for item in channel.findall("item"):
+        kind = collapse(item.findtext("arxiv:announce_type", namespaces=NS)) or "new"
+        if kind not in KEEP_TYPES:
+            continue
+        cats = tuple(collapse(c.text) for c in item.findall("category") if collapse(c.text))
+        if not matches_categories(cats, categories):
+            continue
+        desc = item.findtext("description") or ""
+        guid = item.findtext("guid") or ""
+        m = re.match(r"\s*arXiv:(\S+)\s+Announce Type:\s*\S+\s*", desc)
+        raw_id = m.group(1) if m else guid.rsplit(":", 1)[-1]
+        if m:
+            desc = desc[m.end():]
+        desc = re.sub(r"^\s*Abstract:\s*", "", desc)
+        try:
+            arxiv_id, version = split_version(raw_id)
+        except ValueError:
+            continue
+        creators = collapse(item.findtext("dc:creator", namespaces=NS))
+        authors = tuple(a.strip() for a in creators.split(",") if a.strip())
+        papers.append(
+            Paper(
+                arxiv_id=arxiv_id,
+                version=version,
+                title=collapse(item.findtext("title")),
+                abstract=collapse(desc),
+                authors=authors,
+                categories=cats,
+                announce_type=kind,
+                has_pdf=True,
+            )
+        )
+    return day, papers
+
+
+def fetch_rss(http: HttpClient, rss_url: str, categories: list[str]) -> tuple[date | None, list[Paper]]:
+    url = f"{rss_url.rstrip('/')}/{rss_query(categories)}"
+    resp = http.get(url)
+    if resp.status_code != 200:
+        raise SourceError(f"arXiv RSS answered HTTP {resp.status_code} for {url}")
+    return parse_rss(resp.content, categories)
+
+
+# ---------------------------------------------------------------- API
+def api_query(categories: Iterable[str], window: Window) -> str:
+    cats = " OR ".join(f"cat:{c}.*" if "." not in c else f"cat:{c}" for c in categories)
+    fmt = "%Y%m%d%H%M"
+    return f"({cats}) AND submittedDate:[{window.start.strftime(fmt)} TO {window.end.strftime(fmt)}]"
+
+
+def check_api_page(resp: requests.Response) -> None:
+    """Raise TransientError for the API's empty or short pages (a known quirk):
+    a page with fewer entries than totalResults promises from its start."""
+    try:
+        root = etree.fromstring(resp.content, _XML_PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise TransientError(f"arXiv API sent malformed XML ({exc})") from None
+    total = root.findtext("opensearch:totalResults", namespaces=NS)
+    if total is None or not total.strip().isdigit():
+        raise TransientError("arXiv API sent a page without totalResults")
+    entries = len(root.findall("atom:entry", NS))
+    qs = parse_qs(urlparse(resp.url or "").query)
+    start = int((qs.get("start") or ["0"])[0])
+    size = int((qs.get("max_results") or ["0"])[0]) or entries
+    expected = max(0, min(size, int(total) - start))
+    if entries < expected:
+        raise TransientError(f"arXiv API sent a short page ({entries} of {expected} entries)")
+
+
+class _PoliteSession:
+    """What ``arxiv.Client`` needs of a session (``get``), backed by our
+    HttpClient so pacing, retries and page checks happen in one place."""
+
+    def __init__(self, http: HttpClient):
+        self.http = http
+
+    def get(self, url: str, headers: dict | None = None, **_: object) -> requests.Response:
+        resp = self.http.get(url, ok=(200,), check=check_api_page)
+        if resp.status_code == 400:
+            raise SourceError(f"arXiv API refused the query: {_api_error_text(resp.content)}")
+        if resp.status_code != 200:
+            raise SourceError(f"arXiv API answered HTTP {resp.status_code}")
+        return resp
+
+
+def _api_error_text(body: bytes) -> str:
+    try:
+        root = etree.fromstring(body, _XML_PARSER)
+        text = root.findtext("atom:entry/atom:summary", namespaces=NS)
+        return collapse(text) or "no reason given"
+    except etree.XMLSyntaxError:
+        return collapse(body[:200].decode("utf-8", "replace"))
+
+
+def result_to_paper(r: arxiv.Result) -> Paper:
+    arxiv_id, version = split_version(r.get_short_id())
+    cats = [r.primary_category] + [c for c in r.categories if c != r.primary_category]
+    return Paper(
+        arxiv_id=arxiv_id,
+        version=version,
+        title=collapse(r.title),
+        abstract=collapse(r.summary),
+        authors=tuple(collapse(a.name) for a in r.authors),
+        categories=tuple(c for c in cats if c),
+        comment=collapse(r.comment),
+        submitted=_utc(r.published),
+        updated=_utc(r.updated),
+        has_pdf=r.pdf_url is not None,
+        announce_type="new",
+    )
+
+
+def _utc(dt: datetime | None) -> datetime | None:
+    if dt is None or dt == datetime.min:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def fetch_api(
+    http: HttpClient,
+    api_url: str,
+    categories: list[str],
+    window: Window,
+    *,
+    page_size: int = 500,
+    max_results: int = 0,
+    on_page: Callable[[int], None] | None = None,
+) -> list[Paper]:
+    """Every paper first submitted in ``window`` in the categories."""
+    client = arxiv.Client(page_size=page_size, delay_seconds=0, num_retries=0)
+    client.query_url_format = api_url.rstrip("?") + "?{}"
+    client._session = _PoliteSession(http)  # the package has no public seam for this
+    search = arxiv.Search(
+        query=api_query(categories, window),
+        max_results=max_results or None,
+        sort_by=arxiv.SortCriterion.SubmittedDate,
+        sort_order=arxiv.SortOrder.Ascending,
+    )
+    papers: dict[str, Paper] = {}
+    try:
+        for result in client.results(search):
+            paper = result_to_paper(result)
+            if paper.submitted and not (window.start <= paper.submitted < window.end):
+                continue
+            if not matches_categories(paper.categories, categories):
+                continue
+            papers[paper.arxiv_id] = paper
+            if on_page:
+                on_page(len(papers))
+    except arxiv.ArxivError as exc:
+        raise SourceError(f"arXiv API failed: {exc}; try again later") from None
+    return list(papers.values())

@@ -1,0 +1,287 @@
+"""The archive: one SQLite file holding papers, posts, collection runs and
+issues. Everything after ``fetch`` reads from here, offline and reproducibly.
+Re-fetching a day updates rows instead of duplicating them."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from newsletter.errors import ArchiveError
+from newsletter.models import Paper, Post
+
+MIGRATIONS = [
+    """
+    CREATE TABLE papers (
+        arxiv_id TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        title TEXT NOT NULL,
+        abstract TEXT NOT NULL,
+        authors TEXT NOT NULL,      -- JSON list
+        categories TEXT NOT NULL,   -- JSON list, primary first
+        comment TEXT NOT NULL DEFAULT '',
+        submitted TEXT,
+        updated TEXT,
+        has_pdf INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE TABLE day_papers (
+        day TEXT NOT NULL,
+        arxiv_id TEXT NOT NULL REFERENCES papers(arxiv_id),
+        announce_type TEXT NOT NULL,
+        PRIMARY KEY (day, arxiv_id)
+    );
+    CREATE TABLE posts (
+        source TEXT NOT NULL,
+        post_id TEXT NOT NULL,
+        url TEXT NOT NULL,
+        author_handle TEXT NOT NULL,
+        author_name TEXT NOT NULL,
+        text TEXT NOT NULL,
+        created_at TEXT,
+        metrics TEXT NOT NULL,      -- JSON object of the source's figures
+        collected_at TEXT NOT NULL,
+        embed_html TEXT,
+        PRIMARY KEY (source, post_id)
+    );
+    CREATE TABLE post_papers (
+        source TEXT NOT NULL,
+        post_id TEXT NOT NULL,
+        arxiv_id TEXT NOT NULL,
+        PRIMARY KEY (source, post_id, arxiv_id),
+        FOREIGN KEY (source, post_id) REFERENCES posts(source, post_id)
+    );
+    CREATE INDEX post_papers_by_paper ON post_papers(arxiv_id);
+    CREATE TABLE collections (
+        day TEXT NOT NULL,
+        source TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT NOT NULL,
+        status TEXT NOT NULL,       -- ok | skipped | failed | capped
+        note TEXT NOT NULL DEFAULT '',
+        requests INTEGER NOT NULL DEFAULT 0,
+        items INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (day, source)
+    );
+    CREATE TABLE issues (
+        day TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,   -- when the day's signals were collected
+        paper_count INTEGER NOT NULL DEFAULT 0,
+        notes TEXT NOT NULL DEFAULT '[]'
+    );
+    """,
+]
+
+
+def _iso(dt: datetime | None) -> str | None:
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        raise ValueError("naive datetime given to the archive")
+    return dt.astimezone(timezone.utc).isoformat()
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+@dataclass(frozen=True)
+class Collection:
+    day: date
+    source: str
+    started_at: datetime
+    finished_at: datetime
+    status: str
+    note: str
+    requests: int
+    items: int
+
+
+@dataclass(frozen=True)
+class IssueRecord:
+    day: date
+    created_at: datetime
+    paper_count: int
+    notes: tuple[str, ...]
+
+
+class Archive:
+    """A connection to the archive file; use as a context manager."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.execute("PRAGMA busy_timeout=30000")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise ArchiveError(f"cannot open the archive {self.path}: {exc}") from None
+        self.db.row_factory = sqlite3.Row
+
+    def __enter__(self) -> "Archive":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise ArchiveError(f"{self.path} was written by a newer version of newsletter; upgrade it")
+        for i, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            self.db.executescript(f"BEGIN; {script}; PRAGMA user_version = {i}; COMMIT;")
+
+    def transaction(self):
+        return _Tx(self.db)
+
+    # ------------------------------------------------------------ papers
+    def save_day_papers(self, day: date, papers: Iterable[Paper]) -> int:
+        """Store the papers of a mailing; the day's list is replaced."""
+        papers = list(papers)
+        with self.transaction():
+            self.db.execute("DELETE FROM day_papers WHERE day = ?", (day.isoformat(),))
+            for p in papers:
+                self.db.execute(
+                    """INSERT INTO papers VALUES (?,?,?,?,?,?,?,?,?,?)
+                    ON CONFLICT(arxiv_id) DO UPDATE SET version=excluded.version, title=excluded.title,
+                      abstract=excluded.abstract, authors=excluded.authors, categories=excluded.categories,
+                      comment=excluded.comment, submitted=COALESCE(excluded.submitted, papers.submitted),
+                      updated=COALESCE(excluded.updated, papers.updated), has_pdf=excluded.has_pdf""",
+                    (
+                        p.arxiv_id, p.version, p.title, p.abstract, json.dumps(list(p.authors)),
+                        json.dumps(list(p.categories)), p.comment, _iso(p.submitted), _iso(p.updated),
+                        int(p.has_pdf),
+                    ),
+                )
+                self.db.execute(
+                    "INSERT OR REPLACE INTO day_papers VALUES (?,?,?)",
+                    (day.isoformat(), p.arxiv_id, p.announce_type),
+                )
+        return len(papers)
+
+    def day_papers(self, day: date) -> list[Paper]:
+        rows = self.db.execute(
+            """SELECT p.*, d.announce_type FROM day_papers d JOIN papers p USING (arxiv_id)
+            WHERE d.day = ? ORDER BY p.arxiv_id""",
+            (day.isoformat(),),
+        ).fetchall()
+        return [
+            Paper(
+                arxiv_id=r["arxiv_id"], version=r["version"], title=r["title"], abstract=r["abstract"],
+                authors=tuple(json.loads(r["authors"])), categories=tuple(json.loads(r["categories"])),
+                comment=r["comment"], submitted=_dt(r["submitted"]), updated=_dt(r["updated"]),
+                has_pdf=bool(r["has_pdf"]), announce_type=r["announce_type"],
+            )
+            for r in rows
+        ]
+
+    def has_day(self, day: date) -> bool:
+        return self.db.execute("SELECT 1 FROM issues WHERE day = ?", (day.isoformat(),)).fetchone() is not None
+
+    # ------------------------------------------------------------- posts
+    def save_posts(self, posts: Iterable[Post]) -> int:
+        """Insert or update posts (figures change as they are re-collected);
+        a post's embed HTML, once fetched, is kept."""
+        n = 0
+        with self.transaction():
+            for p in posts:
+                self.db.execute(
+                    """INSERT INTO posts VALUES (?,?,?,?,?,?,?,?,?,?)
+                    ON CONFLICT(source, post_id) DO UPDATE SET url=excluded.url,
+                      author_handle=excluded.author_handle, author_name=excluded.author_name,
+                      text=excluded.text, created_at=excluded.created_at, metrics=excluded.metrics,
+                      collected_at=excluded.collected_at,
+                      embed_html=COALESCE(excluded.embed_html, posts.embed_html)""",
+                    (
+                        p.source, p.post_id, p.url, p.author_handle, p.author_name, p.text,
+                        _iso(p.created_at), json.dumps(p.metrics, sort_keys=True), _iso(p.collected_at),
+                        p.embed_html,
+                    ),
+                )
+                for arxiv_id in p.arxiv_ids:
+                    self.db.execute(
+                        "INSERT OR IGNORE INTO post_papers VALUES (?,?,?)", (p.source, p.post_id, arxiv_id)
+                    )
+                n += 1
+        return n
+
+    def day_posts(self, day: date) -> list[Post]:
+        """Every post linking a paper of the day, with the day's papers it links."""
+        rows = self.db.execute(
+            """SELECT p.*, group_concat(pp.arxiv_id, ' ') AS ids
+            FROM posts p
+            JOIN post_papers pp ON pp.source = p.source AND pp.post_id = p.post_id
+            JOIN day_papers d ON d.arxiv_id = pp.arxiv_id AND d.day = ?
+            GROUP BY p.source, p.post_id
+            ORDER BY p.source, p.post_id""",
+            (day.isoformat(),),
+        ).fetchall()
+        return [
+            Post(
+                source=r["source"], post_id=r["post_id"], url=r["url"], author_handle=r["author_handle"],
+                author_name=r["author_name"], text=r["text"], created_at=_dt(r["created_at"]),
+                metrics=json.loads(r["metrics"]), collected_at=_dt(r["collected_at"]),
+                arxiv_ids=tuple(sorted(r["ids"].split(" "))), embed_html=r["embed_html"],
+            )
+            for r in rows
+        ]
+
+    def set_embed(self, source: str, post_id: str, html: str) -> None:
+        self.db.execute(
+            "UPDATE posts SET embed_html = ? WHERE source = ? AND post_id = ?", (html, source, post_id)
+        )
+
+    # ------------------------------------------------------ collections
+    def record_collection(self, c: Collection) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO collections VALUES (?,?,?,?,?,?,?,?)",
+            (c.day.isoformat(), c.source, _iso(c.started_at), _iso(c.finished_at), c.status, c.note,
+             c.requests, c.items),
+        )
+
+    def collections(self, day: date) -> list[Collection]:
+        rows = self.db.execute(
+            "SELECT * FROM collections WHERE day = ? ORDER BY source", (day.isoformat(),)
+        ).fetchall()
+        return [
+            Collection(date.fromisoformat(r["day"]), r["source"], _dt(r["started_at"]), _dt(r["finished_at"]),
+                       r["status"], r["note"], r["requests"], r["items"])
+            for r in rows
+        ]
+
+    # ----------------------------------------------------------- issues
+    def save_issue(self, day: date, created_at: datetime, paper_count: int, notes: Iterable[str] = ()) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO issues VALUES (?,?,?,?)",
+            (day.isoformat(), _iso(created_at), paper_count, json.dumps(list(notes))),
+        )
+
+    def issue(self, day: date) -> IssueRecord | None:
+        r = self.db.execute("SELECT * FROM issues WHERE day = ?", (day.isoformat(),)).fetchone()
+        if r is None:
+            return None
+        return IssueRecord(date.fromisoformat(r["day"]), _dt(r["created_at"]), r["paper_count"],
+                           tuple(json.loads(r["notes"])))
+
+    def issue_days(self) -> list[date]:
+        return [date.fromisoformat(r[0]) for r in self.db.execute("SELECT day FROM issues ORDER BY day DESC")]
+
+
+class _Tx:
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type, *_: object) -> None:
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")

@@ -1,0 +1,18 @@
+"""Cleaning text that comes from the outside world."""
+
+from __future__ import annotations
+
+import re
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff\ud800-\udfff\ufffe\uffff]")
+_SPACE = re.compile(r"\s+")
+
+
+def strip_control(text: str | None) -> str:
+    """Remove control characters (XML-illegal and invisible ones), keep newlines/tabs."""
+    return _CONTROL.sub("", text or "")
+
+
+def collapse(text: str | None) -> str:
+    """One line: control characters removed, runs of white space made one space."""
+    return _SPACE.sub(" ", strip_control(text)).strip()
