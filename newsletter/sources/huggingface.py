@@ -65,7 +65,8 @@ def parse_daily_papers(payload: Any, collected_at: datetime) -> list[Post]:
 
 
 def days_in(window: Window, first: date) -> list[date]:
-    end = window.end.date()
+    """The featured days to ask for: from the mailing date to the window's end."""
+    end = (window.end - timedelta(microseconds=1)).date()
     days, d = [], first
     while d <= end:
         days.append(d)
