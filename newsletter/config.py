@@ -255,7 +255,7 @@ def load(explicit: str | Path | None = None) -> Config:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
-    return from_dict(data, path=path.resolve())
+    return from_dict(data, path=path, base_dir=path.resolve().parent)
 
 
 DEFAULT_TOML = '''\
