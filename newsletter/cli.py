@@ -109,6 +109,11 @@ def _progress() -> Progress | None:
                     TextColumn("{task.completed}"), TimeElapsedColumn(), console=err, transient=True)
 
 
+def say(message: str) -> None:
+    """A line for the user on stderr, never re-wrapped."""
+    err.print(message, markup=False, highlight=False, soft_wrap=True)
+
+
 def _config() -> config_mod.Config:
     return config_mod.load(state.config_path)
 
@@ -148,7 +153,7 @@ def fetch(date_: DateOpt = None) -> None:
     """Collect a day's papers (arXiv) and signals (X, Hugging Face) into the archive."""
     cfg = _config()
     summary = _fetch(cfg, _day(date_))
-    err.print(f"Fetched {summary.line()}", markup=False, highlight=False)
+    say(f"Fetched {summary.line()}")
 
 
 @app.command()
@@ -159,7 +164,7 @@ def build(date_: DateOpt = None) -> None:
     summary = _build(cfg, _day(date_))
     for path in summary.files:
         out.print(str(path), markup=False, highlight=False)
-    err.print(f"Built {summary.line()}", markup=False, highlight=False)
+    say(f"Built {summary.line()}")
 
 
 @app.command()
@@ -172,7 +177,7 @@ def run(date_: DateOpt = None) -> None:
     built = _build(cfg, day)
     for path in built.files:
         out.print(str(path), markup=False, highlight=False)
-    err.print(f"Done {fetched.line()}; {len(built.files)} files written", markup=False, highlight=False)
+    say(f"Done {fetched.line()}; {len(built.files)} files written")
 
 
 @app.command("rank")
@@ -212,8 +217,7 @@ def init(force: Annotated[bool, typer.Option("--force", help="Overwrite an exist
         raise NewsletterError(f"{path} already exists; use --force to overwrite it")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(config_mod.DEFAULT_TOML, encoding="utf-8")
-    err.print(f"Wrote {path}; edit it, set $X_BEARER_TOKEN if you have one, then run 'newsletter run'.",
-              markup=False, highlight=False)
+    say(f"Wrote {path}; edit it, set $X_BEARER_TOKEN if you have one, then run 'newsletter run'.")
 
 
 @app.command()
@@ -231,8 +235,7 @@ def demo(
     built = _build(cfg, demo_mod.DAY)
     for path in built.files:
         out.print(str(path), markup=False, highlight=False)
-    err.print(f"Demo {fetched.line()}; {len(built.files)} files written under {folder}/",
-              markup=False, highlight=False)
+    say(f"Demo {fetched.line()}; {len(built.files)} files written under {folder}/")
 
 
 def main() -> None:

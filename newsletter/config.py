@@ -68,6 +68,15 @@ SCHEMA: dict[str, Any] = {
     "store": {
         "path": (str, "newsletter.db"),
     },
+    "feeds": {
+        "issues": (int, 14),
+        "title": (str, ""),
+        "subtitle": (str, ""),
+        "icon": (str, ""),
+        "author_name": (str, ""),
+        "author_email": (str, ""),
+        "base_url": (str, ""),
+    },
     "http": {
         "timeout": (_NUM, 30.0),
         "retries": (int, 4),
@@ -165,6 +174,10 @@ class Config:
         return self.resolve(self.raw["output"]["email_dir"])
 
     @property
+    def feeds(self) -> dict[str, Any]:
+        return self.raw["feeds"]
+
+    @property
     def templates_dir(self) -> Path | None:
         v = self.raw["output"]["templates_dir"]
         return self.resolve(v) if v else None
@@ -219,6 +232,10 @@ def _check(raw: dict[str, Any], file: str) -> None:
     for section, key in (("arxiv", "api_url"), ("arxiv", "rss_url"), ("newsletter", "site_url")):
         if not raw[section][key].startswith(("http://", "https://")):
             raise ConfigError(f"'{section}.{key}' in {file} must be an http(s) URL")
+    if raw["feeds"]["issues"] < 1:
+        raise ConfigError(f"'feeds.issues' in {file} must be at least 1")
+    if raw["feeds"]["base_url"] and not raw["feeds"]["base_url"].startswith(("http://", "https://")):
+        raise ConfigError(f"'feeds.base_url' in {file} must be an http(s) URL")
     if raw["arxiv"]["delay_seconds"] < 0 or raw["arxiv"]["page_size"] < 1:
         raise ConfigError(f"'arxiv.delay_seconds' must be >= 0 and 'arxiv.page_size' >= 1 in {file}")
 
@@ -311,6 +328,15 @@ templates_dir = ""   # a folder whose templates override the bundled ones
 
 [store]
 path = "newsletter.db"
+
+[feeds]
+issues = 14          # how many recent issues the feeds keep
+title = ""           # default: [newsletter] title
+subtitle = ""
+icon = ""            # URL of a square icon
+author_name = ""     # default: the title
+author_email = ""
+base_url = ""        # where feeds_dir is published; default: {site_url}/feeds
 
 [http]
 timeout = 30.0

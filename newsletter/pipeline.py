@@ -17,6 +17,7 @@ from newsletter.files import write_atomic
 from newsletter.http import HttpClient
 from newsletter.models import Issue
 from newsletter.rank import RankingRule, rank
+from newsletter.render.feeds import FeedSettings, render_feeds
 from newsletter.render.markdown import post_filename, render_post
 from newsletter.sources import arxiv as arxiv_source
 from newsletter.sources import huggingface as hf_source
@@ -202,8 +203,22 @@ class BuildSummary:
         return f"{self.day}: {self.ranked} papers ranked, {len(self.files)} files written"
 
 
+def recent_issues(cfg: Config, archive: Archive, limit: int) -> list[Issue]:
+    """The newest ``limit`` issues that have ranked papers, newest first."""
+    issues = []
+    for day in archive.issue_days():
+        issue = load_issue(cfg, archive, day)
+        if issue.papers:
+            issues.append(issue)
+            if len(issues) == limit:
+                break
+    return issues
+
+
 def build_day(cfg: Config, day: date, archive: Archive) -> BuildSummary:
-    """Render a day's outputs from the archive and write them atomically."""
+    """Render a day's outputs from the archive, then write them atomically.
+    Everything is rendered before anything is written, so a failure leaves
+    the previously published files as they were."""
     issue = load_issue(cfg, archive, day)
     if not issue.papers:
         raise NothingToPublish(
@@ -211,6 +226,9 @@ def build_day(cfg: Config, day: date, archive: Archive) -> BuildSummary:
             f"({issue.paper_count} papers archived); nothing was written"
         )
     templates = str(cfg.templates_dir) if cfg.templates_dir else None
-    text = render_post(issue, templates)
-    path = write_atomic(cfg.posts_dir / post_filename(day), text)
-    return BuildSummary(day, [path], len(issue.papers))
+    outputs: dict[Path, str | bytes] = {cfg.posts_dir / post_filename(day): render_post(issue, templates)}
+    feeds = render_feeds(recent_issues(cfg, archive, int(cfg.feeds["issues"])),
+                         FeedSettings.from_config(cfg), templates)
+    outputs.update({cfg.feeds_dir / name: data for name, data in feeds.items()})
+    paths = [write_atomic(path, data) for path, data in outputs.items()]
+    return BuildSummary(day, paths, len(issue.papers))

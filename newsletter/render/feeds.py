@@ -1,0 +1,243 @@
+"""Atom, RSS 2.0 and JSON Feed 1.1 for feed readers.
+
+Two families: ``papers.*`` (one entry per ranked paper per issue) and
+``daily.*`` (one entry per issue with the whole digest). Everything is a pure
+function of the issues, so rebuilding gives the same bytes: no clock, explicit
+``updated`` times, entries appended in order (feedgen prepends by default).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timezone
+from urllib.parse import urlsplit
+
+from feedgen.entry import FeedEntry
+from feedgen.feed import FeedGenerator
+
+from newsletter import __version__
+from newsletter.models import Issue, RankedPaper
+from newsletter.render.common import authors_short, figures_text, post_author, post_counts
+from newsletter.render.templates import environment
+from newsletter.text import collapse, strip_control
+
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+GENERATOR_URI = "https://pypi.org/project/newsletter/"
+FILES = ("papers.atom", "papers.rss", "papers.json", "daily.atom", "daily.rss", "daily.json")
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    title: str
+    subtitle: str
+    icon: str
+    author_name: str
+    author_email: str
+    site_url: str
+    base_url: str
+    newsletter_title: str
+
+    @classmethod
+    def from_config(cls, cfg) -> "FeedSettings":
+        f = cfg.feeds
+        title = collapse(f["title"]) or cfg.title
+        return cls(
+            title=title,
+            subtitle=collapse(f["subtitle"]) or f"The arXiv papers people talked about, every mailing day",
+            icon=f["icon"],
+            author_name=collapse(f["author_name"]) or title,
+            author_email=f["author_email"],
+            site_url=cfg.site_url,
+            base_url=(f["base_url"] or f"{cfg.site_url}/feeds").rstrip("/"),
+            newsletter_title=cfg.title,
+        )
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.site_url).hostname or "localhost"
+
+
+def paper_id(s: FeedSettings, issue: Issue, rp: RankedPaper) -> str:
+    """Stable and unique per (issue, paper): a tag URI (RFC 4151)."""
+    return f"tag:{s.host},{issue.date.isoformat()}:{rp.paper.arxiv_id}"
+
+
+def issue_id(s: FeedSettings, issue: Issue) -> str:
+    return f"tag:{s.host},{issue.date.isoformat()}:{issue.slug}"
+
+
+def issue_url(s: FeedSettings, issue: Issue) -> str:
+    return f"{s.site_url}/{issue.slug}"
+
+
+class _Entry(FeedEntry):
+    """feedgen 1.0 writes Atom entry links without their rel/type/title (the
+    loop variable is shadowed), turning a PDF link into a second "alternate".
+    Put the attributes back."""
+
+    def atom_entry(self, extensions=True):
+        entry = super().atom_entry(extensions)
+        links = [e for e in entry if isinstance(e.tag, str) and e.tag.rsplit("}", 1)[-1] == "link"]
+        for element, data in zip(links, self.link() or []):
+            for key in ("rel", "type", "hreflang", "title", "length"):
+                if data.get(key):
+                    element.set(key, str(data[key]))
+        return entry
+
+
+class _Html:
+    """Renders the HTML bodies with the (autoescaping) templates."""
+
+    def __init__(self, templates_dir: str | None):
+        env = environment(templates_dir)
+        self.globals = dict(clean=collapse, authors=authors_short, figures_text=figures_text,
+                            post_author=post_author, post_counts=post_counts)
+        self.paper_t = env.get_template("feed_paper.html.j2")
+        self.daily_t = env.get_template("feed_daily.html.j2")
+
+    def paper(self, rp: RankedPaper) -> str:
+        return strip_control(self.paper_t.render(rp=rp, **self.globals)).strip()
+
+    def daily(self, issue: Issue) -> str:
+        return strip_control(self.daily_t.render(issue=issue, **self.globals)).strip()
+
+
+def _generator(s: FeedSettings, name: str, kind: str, updated) -> FeedGenerator:
+    fg = FeedGenerator()
+    self_url = f"{s.base_url}/{name}.{kind}"
+    fg.id(self_url)
+    fg.title(s.title if name == "papers" else f"{s.title}: daily digest")
+    fg.subtitle(s.subtitle)  # also the RSS description
+    # RSS takes the channel <link> from the last link() call: self first, alternate last
+    fg.link(href=self_url, rel="self", type="application/atom+xml" if kind == "atom" else "application/rss+xml")
+    fg.link(href=s.site_url + "/", rel="alternate", type="text/html")
+    author = {"name": s.author_name}
+    if s.author_email:
+        author["email"] = s.author_email
+    fg.author(author)
+    if s.icon:
+        fg.icon(s.icon)
+        fg.logo(s.icon)
+    fg.generator("newsletter", version=__version__, uri=GENERATOR_URI)
+    fg.language("en")
+    fg.updated(updated)
+    if kind == "rss":
+        fg.lastBuildDate(updated)
+        fg.pubDate(updated)
+    return fg
+
+
+def _paper_entry(fg: FeedGenerator, s: FeedSettings, issue: Issue, rp: RankedPaper, html: str, kind: str) -> None:
+    p = rp.paper
+    fe = fg.add_entry(_Entry(), order="append")
+    fe.id(paper_id(s, issue, rp))
+    fe.title(collapse(p.title) or p.arxiv_id)
+    if kind == "rss":
+        fe.guid(paper_id(s, issue, rp), permalink=False)
+        fe.enclosure(p.pdf_url, 0, "application/pdf")
+        fe.link(href=p.abs_url, rel="alternate")
+    else:
+        fe.link(href=p.abs_url, rel="alternate", type="text/html")
+        fe.link(href=p.pdf_url, rel="related", type="application/pdf", title="PDF")
+    for a in p.authors:
+        if collapse(a):
+            fe.author({"name": collapse(a)})
+    for c in p.categories:
+        fe.category(term=c, label=c)
+    when = issue.created_at.astimezone(timezone.utc)
+    fe.published(when)
+    fe.updated(when)
+    fe.summary(collapse(p.abstract) or collapse(p.title))
+    fe.content(html, type="html")
+
+
+def _daily_entry(fg: FeedGenerator, s: FeedSettings, issue: Issue, html: str, kind: str) -> None:
+    fe = fg.add_entry(_Entry(), order="append")
+    fe.id(issue_id(s, issue))
+    fe.title(f"{s.newsletter_title} {issue.date.isoformat()}")
+    if kind == "rss":
+        fe.guid(issue_id(s, issue), permalink=False)
+    fe.link(href=issue_url(s, issue), rel="alternate", type="text/html")
+    when = issue.created_at.astimezone(timezone.utc)
+    fe.published(when)
+    fe.updated(when)
+    fe.summary(_digest_summary(issue))
+    fe.content(html, type="html")
+
+
+def _digest_summary(issue: Issue) -> str:
+    titles = "; ".join(collapse(rp.paper.title) for rp in issue.papers[:3])
+    return f"{len(issue.papers)} hot papers: {titles}"
+
+
+def _json_feed(s: FeedSettings, name: str, items: list[dict]) -> bytes:
+    feed = {
+        "version": JSON_FEED_VERSION,
+        "title": s.title if name == "papers" else f"{s.title}: daily digest",
+        "home_page_url": s.site_url + "/",
+        "feed_url": f"{s.base_url}/{name}.json",
+        "description": s.subtitle,
+        "authors": [{"name": s.author_name}],
+        "language": "en",
+        "items": items,
+    }
+    if s.icon:
+        feed["icon"] = s.icon
+        feed["favicon"] = s.icon
+    return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def render_feeds(issues: list[Issue], s: FeedSettings, templates_dir: str | None = None) -> dict[str, bytes]:
+    """The six feed files for ``issues`` (newest first), as bytes by file name."""
+    if not issues:
+        return {}
+    html = _Html(templates_dir)
+    updated = max(i.created_at for i in issues).astimezone(timezone.utc)
+    paper_html = {(i.date, rp.paper.arxiv_id): html.paper(rp) for i in issues for rp in i.papers}
+    daily_html = {i.date: html.daily(i) for i in issues}
+    out: dict[str, bytes] = {}
+    for kind in ("atom", "rss"):
+        papers = _generator(s, "papers", kind, updated)
+        daily = _generator(s, "daily", kind, updated)
+        for issue in issues:
+            for rp in issue.papers:
+                _paper_entry(papers, s, issue, rp, paper_html[(issue.date, rp.paper.arxiv_id)], kind)
+            _daily_entry(daily, s, issue, daily_html[issue.date], kind)
+        render = (lambda fg: fg.atom_str(pretty=True)) if kind == "atom" else (lambda fg: fg.rss_str(pretty=True))
+        out[f"papers.{kind}"] = render(papers)
+        out[f"daily.{kind}"] = render(daily)
+    out["papers.json"] = _json_feed(s, "papers", [
+        _json_paper(s, i, rp, paper_html[(i.date, rp.paper.arxiv_id)]) for i in issues for rp in i.papers])
+    out["daily.json"] = _json_feed(s, "daily", [_json_daily(s, i, daily_html[i.date]) for i in issues])
+    return out
+
+
+def _json_paper(s: FeedSettings, issue: Issue, rp: RankedPaper, html: str) -> dict:
+    p = rp.paper
+    when = issue.created_at.astimezone(timezone.utc).isoformat()
+    return {
+        "id": paper_id(s, issue, rp),
+        "url": p.abs_url,
+        "title": collapse(p.title) or p.arxiv_id,
+        "content_html": html,
+        "summary": collapse(p.abstract),
+        "date_published": when,
+        "date_modified": when,
+        "authors": [{"name": collapse(a)} for a in p.authors if collapse(a)],
+        "tags": list(p.categories),
+        "attachments": [{"url": p.pdf_url, "mime_type": "application/pdf", "title": "PDF"}],
+    }
+
+
+def _json_daily(s: FeedSettings, issue: Issue, html: str) -> dict:
+    when = issue.created_at.astimezone(timezone.utc).isoformat()
+    return {
+        "id": issue_id(s, issue),
+        "url": issue_url(s, issue),
+        "title": f"{s.newsletter_title} {issue.date.isoformat()}",
+        "content_html": html,
+        "summary": _digest_summary(issue),
+        "date_published": when,
+        "date_modified": when,
+    }
