@@ -210,6 +210,44 @@ def rank_cmd(
 
 @app.command()
 @handle_errors
+def preview(
+    date_: DateOpt = None,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 8025,
+    open_browser: Annotated[bool, typer.Option("--open/--no-open", help="Open a browser if there is one.")] = True,
+) -> None:
+    """Serve a day's email on 127.0.0.1 (HTML at /, text at /text) until Ctrl-C."""
+    import webbrowser
+
+    from newsletter.preview import make_server
+    from newsletter.render.email import EmailSettings, render_email
+
+    cfg = _config()
+    day = _day(date_)
+    mailing.require_mailing_day(day)
+    with Archive(cfg.store_path) as archive:
+        issue = load_issue(cfg, archive, day)
+    templates = str(cfg.templates_dir) if cfg.templates_dir else None
+    email = render_email(issue, EmailSettings.from_config(cfg), templates)
+    try:
+        server = make_server(email, port)
+    except OSError as exc:
+        raise NewsletterError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); try --port 0") from None
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    say(f"Previewing {day}: {url} (text part at {url}text); Ctrl-C to stop")
+    out.print(url, markup=False, highlight=False)
+    if open_browser:
+        try:
+            webbrowser.open(url)
+        except webbrowser.Error:
+            pass
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+
+
+@app.command()
+@handle_errors
 def init(force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False) -> None:
     """Write a commented config file (at --config, or ./newsletter.toml)."""
     path, _ = config_mod.find_config_path(state.config_path)

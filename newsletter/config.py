@@ -68,6 +68,16 @@ SCHEMA: dict[str, Any] = {
     "store": {
         "path": (str, "newsletter.db"),
     },
+    "email": {
+        "subject": (str, "Hot Papers {date}: {top_title}"),
+        "from": (str, "Hot Papers <hotpapers@example.org>"),
+        "reply_to": (str, ""),
+        "max_papers": (int, 20),
+        "abstract_chars": (int, 600),
+        "posts_per_paper": (int, 2),
+        "template": (str, ""),
+        "text_template": (str, ""),
+    },
     "feeds": {
         "issues": (int, 14),
         "title": (str, ""),
@@ -174,6 +184,10 @@ class Config:
         return self.resolve(self.raw["output"]["email_dir"])
 
     @property
+    def email(self) -> dict[str, Any]:
+        return self.raw["email"]
+
+    @property
     def feeds(self) -> dict[str, Any]:
         return self.raw["feeds"]
 
@@ -232,6 +246,15 @@ def _check(raw: dict[str, Any], file: str) -> None:
     for section, key in (("arxiv", "api_url"), ("arxiv", "rss_url"), ("newsletter", "site_url")):
         if not raw[section][key].startswith(("http://", "https://")):
             raise ConfigError(f"'{section}.{key}' in {file} must be an http(s) URL")
+    em = raw["email"]
+    if em["max_papers"] < 1 or em["abstract_chars"] < 50 or em["posts_per_paper"] < 0:
+        raise ConfigError(f"[email] in {file}: max_papers must be >= 1, abstract_chars >= 50, posts_per_paper >= 0")
+    try:
+        em["subject"].format(title="t", date="d", top_title="x", count=1)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ConfigError(
+            f"'email.subject' in {file} may use {{title}}, {{date}}, {{top_title}} and {{count}} only ({exc})"
+        ) from None
     if raw["feeds"]["issues"] < 1:
         raise ConfigError(f"'feeds.issues' in {file} must be at least 1")
     if raw["feeds"]["base_url"] and not raw["feeds"]["base_url"].startswith(("http://", "https://")):
@@ -328,6 +351,16 @@ templates_dir = ""   # a folder whose templates override the bundled ones
 
 [store]
 path = "newsletter.db"
+
+[email]
+subject = "Hot Papers {date}: {top_title}"   # also {title} and {count}
+from = "Hot Papers <hotpapers@example.org>"
+reply_to = ""
+max_papers = 20        # papers in the email
+abstract_chars = 600   # abstracts are cut at a word boundary
+posts_per_paper = 2    # quotes shown under each paper
+template = ""          # your own MJML Jinja template (path), instead of email.mjml.j2
+text_template = ""     # your own plain-text template, instead of email.txt.j2
 
 [feeds]
 issues = 14          # how many recent issues the feeds keep

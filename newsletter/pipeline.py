@@ -17,6 +17,7 @@ from newsletter.files import write_atomic
 from newsletter.http import HttpClient
 from newsletter.models import Issue
 from newsletter.rank import RankingRule, rank
+from newsletter.render.email import EmailSettings, render_email
 from newsletter.render.feeds import FeedSettings, render_feeds
 from newsletter.render.markdown import post_filename, render_post
 from newsletter.sources import arxiv as arxiv_source
@@ -230,5 +231,8 @@ def build_day(cfg: Config, day: date, archive: Archive) -> BuildSummary:
     feeds = render_feeds(recent_issues(cfg, archive, int(cfg.feeds["issues"])),
                          FeedSettings.from_config(cfg), templates)
     outputs.update({cfg.feeds_dir / name: data for name, data in feeds.items()})
+    email = render_email(issue, EmailSettings.from_config(cfg), templates)
+    outputs[cfg.email_dir / f"{day.isoformat()}.html"] = email.html
+    outputs[cfg.email_dir / f"{day.isoformat()}.txt"] = email.text
     paths = [write_atomic(path, data) for path, data in outputs.items()]
     return BuildSummary(day, paths, len(issue.papers))

@@ -10,6 +10,7 @@ shown.
 
 from __future__ import annotations
 
+import html as htmllib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -56,6 +57,17 @@ def _split(r: int, f: int, n_shown: int) -> list[tuple[int, int]]:
     return out
 
 
+def _text(html: str | None) -> str:
+    """The tweet's words from its oEmbed blockquote."""
+    m = re.search(r"<p[^>]*>(.*?)</p>", html or "", re.S)
+    return htmllib.unescape(re.sub(r"<[^>]+>", " ", m.group(1))) if m else ""
+
+
+def _name(html: str | None) -> str:
+    m = re.search(r"&mdash; (.*?) \(@", html or "")
+    return htmllib.unescape(m.group(1)) if m else ""
+
+
 def parse(text: str) -> ParsedPost:
     head, body = text.split("\n---\n", 1)
     day = date.fromisoformat(re.search(r"^title: Hot Papers (\S+)$", head, re.M).group(1))
@@ -97,8 +109,8 @@ def parse(text: str) -> ParsedPost:
                     post_id=post_id,
                     url=f"https://twitter.com/{status.group(1)}/status/{status.group(2)}" if status else "",
                     author_handle=status.group(1) if status else "",
-                    author_name="",
-                    text="",
+                    author_name=_name(html),
+                    text=_text(html),
                     created_at=created - timedelta(days=1) + timedelta(seconds=i),
                     metrics={"retweets": rt, "likes": lk, "replies": 0, "quotes": 0},
                     collected_at=collected,

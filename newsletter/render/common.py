@@ -22,15 +22,17 @@ def source_label(source: str) -> str:
 def figures_text(f: SourceFigures) -> str:
     """'X: 156 retweets, 694 likes, 12 replies, 3 quotes (7 posts)'."""
     shown = SHOWN_FIGURES.get(f.source) or tuple((k, k) for k in sorted(f.totals) if k != "posts")
-    parts = [f"{f.totals.get(k, 0)} {label}" for k, label in shown]
+    # the figures that make the score always show; the others when non-zero
+    parts = [f"{f.totals.get(k, 0)} {label}" for i, (k, label) in enumerate(shown) if i < 2 or f.totals.get(k)]
     posts = f.totals.get("posts", 0)
-    tail = f" ({posts} posts)" if f.source in ("x", "bluesky") and posts else ""
+    tail = f" ({posts} post{'s' if posts != 1 else ''})" if f.source in ("x", "bluesky") and posts else ""
     return f"{source_label(f.source)}: {', '.join(parts)}{tail}"
 
 
 def post_counts(p: Post) -> str:
     shown = SHOWN_FIGURES.get(p.source, ())
-    return ", ".join(f"{p.metric(k)} {label}" for k, label in shown if k in p.metrics)
+    return ", ".join(f"{p.metric(k)} {label}" for i, (k, label) in enumerate(shown)
+                     if k in p.metrics and (i < 2 or p.metric(k)))
 
 
 def post_author(p: Post) -> str:

@@ -1,0 +1,139 @@
+"""The daily issue as an email: responsive HTML (Jinja2 -> MJML -> HTML with
+mjml-python) and a plain-text part from its own template.
+
+MJML inlines its own component styles. The rules for our HTML inside
+``mj-text`` (``email.inline.css``) are inlined by css-inline in one targeted
+pass that keeps the <style> blocks (and so the responsive and dark-mode
+rules) untouched; no whole-document inlining.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import css_inline
+import jinja2
+from mjml import mjml2html
+
+from newsletter.models import Issue, Post, RankedPaper
+from newsletter.render.common import authors_short, figures_text, post_author, post_counts
+from newsletter.render.templates import bundled_dir, environment
+from newsletter.text import collapse, strip_control
+
+# delivery replaces this with each recipient's own link
+UNSUBSCRIBE_PLACEHOLDER = "https://unsubscribe.invalid/%%UNSUBSCRIBE%%"
+COLOR_SCHEME_META = '<meta name="color-scheme" content="light dark"><meta name="supported-color-schemes" content="light dark">'
+INLINE_CSS = "email.inline.css"
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    title: str
+    subject: str
+    max_papers: int
+    abstract_chars: int
+    posts_per_paper: int
+    web_url_base: str
+    feed_url: str
+    template: str
+    text_template: str
+
+    @classmethod
+    def from_config(cls, cfg) -> "EmailSettings":
+        e = cfg.email
+        base = (cfg.feeds["base_url"] or f"{cfg.site_url}/feeds").rstrip("/")
+        return cls(
+            title=cfg.title, subject=e["subject"], max_papers=e["max_papers"], abstract_chars=e["abstract_chars"],
+            posts_per_paper=e["posts_per_paper"], web_url_base=cfg.site_url, feed_url=f"{base}/papers.atom",
+            template=str(cfg.resolve(e["template"])) if e["template"] else "",
+            text_template=str(cfg.resolve(e["text_template"])) if e["text_template"] else "",
+        )
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    html: str
+    text: str
+    preheader: str
+
+    def for_recipient(self, unsubscribe_url: str) -> "RenderedEmail":
+        """The same email with a recipient's own unsubscribe link."""
+        import html as _html
+
+        return RenderedEmail(self.subject, self.html.replace(UNSUBSCRIBE_PLACEHOLDER, _html.escape(unsubscribe_url)),
+                             self.text.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe_url), self.preheader)
+
+
+def cut_at_word(text: str, limit: int) -> str:
+    """``text`` shortened to at most ``limit`` characters at a word boundary, with an ellipsis."""
+    text = collapse(text)
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if " " in head:
+        head = head[: head.rindex(" ")]
+    return head.rstrip(" ,;:.-") + "…"
+
+
+def subject_line(issue: Issue, template: str) -> str:
+    top = collapse(issue.papers[0].paper.title) if issue.papers else ""
+    subject = template.format(title=issue.title, date=issue.date.isoformat(), top_title=top, count=len(issue.papers))
+    return collapse(subject)  # never CR/LF in a header
+
+
+def preheader(issue: Issue, shown: list[RankedPaper], limit: int = 140) -> str:
+    text = " · ".join(collapse(rp.paper.title) for rp in shown[:3])
+    return cut_at_word(re.sub(r"[<>&]", " ", text), limit)
+
+
+def _wrap(text: str, width: int = 72, prefix: str = "") -> str:
+    return textwrap.fill(text, width=width, initial_indent=prefix, subsequent_indent=prefix,
+                         break_long_words=False, break_on_hyphens=False) or prefix.rstrip()
+
+
+@lru_cache(maxsize=8)
+def _inliner(css_path: str) -> css_inline.CSSInliner:
+    rules = Path(css_path).read_text(encoding="utf-8")
+    return css_inline.CSSInliner(inline_style_tags=False, keep_style_tags=True, extra_css=rules,
+                                 load_remote_stylesheets=False)
+
+
+def _template(path: str, default: str, templates_dir: str | None) -> jinja2.Template:
+    if path:
+        p = Path(path)
+        return environment(str(p.parent)).get_template(p.name)
+    return environment(templates_dir).get_template(default)
+
+
+def _css_path(templates_dir: str | None) -> str:
+    if templates_dir and (Path(templates_dir) / INLINE_CSS).exists():
+        return str(Path(templates_dir) / INLINE_CSS)
+    return str(bundled_dir() / INLINE_CSS)
+
+
+def render_email(issue: Issue, s: EmailSettings, templates_dir: str | None = None,
+                 unsubscribe_url: str = UNSUBSCRIBE_PLACEHOLDER) -> RenderedEmail:
+    shown = list(issue.papers[: s.max_papers])
+
+    def posts(rp: RankedPaper) -> list[Post]:
+        return list(rp.displayed_posts[: s.posts_per_paper])
+
+    context = dict(
+        issue=issue, shown=shown, title=s.title, subject=subject_line(issue, s.subject),
+        preheader=preheader(issue, shown), preheader_line=f"{s.title} · {issue.date:%A %-d %B %Y}",
+        web_url=f"{s.web_url_base}/{issue.slug}", feed_url=s.feed_url, unsubscribe_url=unsubscribe_url,
+        clean=collapse, authors=authors_short, figures_text=figures_text, post_author=post_author,
+        post_counts=post_counts, posts=posts, cut=lambda t: cut_at_word(t, s.abstract_chars), wrap=_wrap,
+    )
+    mjml_source = strip_control(_template(s.template, "email.mjml.j2", templates_dir).render(**context))
+    html = mjml2html(mjml_source, disable_comments=True, fonts={})
+    html = _inliner(_css_path(templates_dir)).inline(html)
+    html = html.replace("<head>", "<head>" + COLOR_SCHEME_META, 1)
+    text = strip_control(_template(s.text_template, "email.txt.j2", templates_dir).render(**context))
+    text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    return RenderedEmail(context["subject"], html, text, context["preheader"])
