@@ -19,9 +19,11 @@ from rich.table import Table
 from newsletter import config as config_mod
 from newsletter import demo as demo_mod
 from newsletter import mailing
+from newsletter.deliver import SendSummary, SomeFailed
 from newsletter.errors import EXIT_ERROR, NewsletterError
-from newsletter.pipeline import Seams, build_day, fetch_day, load_issue
-from newsletter.store import Archive
+from newsletter.message import InvalidAddress, check_address
+from newsletter.pipeline import SendOptions, Seams, build_day, fetch_day, load_issue, send_day
+from newsletter.store import Archive, SubscriberStore
 
 app = typer.Typer(
     name="newsletter",
@@ -29,7 +31,8 @@ app = typer.Typer(
         "Hot Papers: each arXiv mailing day's papers ranked by the attention they got on "
         "social media, published as a Markdown post.\n\n"
         "Typical day: 'newsletter run' (fetch + build the latest mailing). "
-        "Exit codes: 0 ok, 1 error, 3 no arXiv mailing that day, 4 nothing reached the threshold."
+        "Exit codes: 0 ok, 1 error, 3 no arXiv mailing that day, 4 nothing reached the threshold, "
+        "5 some recipients failed or were deferred."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -169,8 +172,12 @@ def build(date_: DateOpt = None) -> None:
 
 @app.command()
 @handle_errors
-def run(date_: DateOpt = None) -> None:
-    """Fetch a day, then build it."""
+def run(
+    date_: DateOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Write the emails to the outbox instead of sending.")] = False,
+    send: Annotated[bool, typer.Option("--send/--no-send", help="Send the email to subscribers (when there are any).")] = True,
+) -> None:
+    """Fetch a day, build it, then send it to the subscribers."""
     cfg = _config()
     day = _day(date_)
     fetched = _fetch(cfg, day)
@@ -178,6 +185,13 @@ def run(date_: DateOpt = None) -> None:
     for path in built.files:
         out.print(str(path), markup=False, highlight=False)
     say(f"Done {fetched.line()}; {len(built.files)} files written")
+    if send:
+        with Archive(cfg.store_path) as archive:
+            has_subscribers = bool(SubscriberStore(archive).all("subscribed"))
+        if has_subscribers:
+            _send(cfg, day, SendOptions(dry_run=dry_run))
+        else:
+            say("No subscribers: nothing to send (add some with 'newsletter subscribers add').")
 
 
 @app.command("rank")
@@ -240,6 +254,210 @@ def preview(
             webbrowser.open(url)
         except webbrowser.Error:
             pass
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+
+
+def _send(cfg: config_mod.Config, day: date, options: SendOptions) -> None:
+    mailing.require_mailing_day(day)
+    with Archive(cfg.store_path) as archive:
+        progress = _progress()
+        if options.dry_run or options.to or progress is None:
+            result = send_day(cfg, day, archive, options)
+        else:
+            with progress:
+                task = progress.add_task("Sending", total=None)
+                result = send_day(cfg, day, archive, options,
+                                  on_progress=lambda n, total: progress.update(task, completed=n, total=total))
+    if options.dry_run:
+        mailer, size = result
+        for path in mailer.files:
+            out.print(str(path), markup=False, highlight=False)
+        subject = ""
+        if mailer.files:
+            import email
+            import email.policy
+            subject = email.message_from_bytes(mailer.files[0].read_bytes(), policy=email.policy.default)["Subject"]
+        say(f"Dry run {day}: {len(mailer.files)} messages ({size / 1024:.0f} KiB) written, nothing sent; "
+            f"subject: {subject}")
+        return
+    if options.to:
+        say(f"Sent one copy of {day} to {options.to} ({result}); the ledger is unchanged")
+        return
+    summary: SendSummary = result
+    for failure in summary.failures:
+        say(f"Failed: {failure}")
+    say(f"Sent {summary.line()}")
+    if summary.failed or summary.deferred:
+        raise SomeFailed(f"{summary.failed} failed, {summary.deferred} deferred; "
+                         f"'newsletter send --date {day}' retries the deferred ones")
+
+
+@app.command("send")
+@handle_errors
+def send_cmd(
+    date_: DateOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Write each message to {outbox}/{date}/ as .eml; "
+                                          "no connection, no ledger change.")] = False,
+    to: Annotated[Optional[str], typer.Option("--to", help="Send one copy to this address, outside the ledger.")] = None,
+) -> None:
+    """Send a built day's email to every subscriber who has not had it (resumes after a crash)."""
+    cfg = _config()
+    _send(cfg, _day(date_), SendOptions(dry_run=dry_run, to=to))
+
+
+@app.command()
+@handle_errors
+def status(date_: DateOpt = None) -> None:
+    """Delivery counts for a day: sent, queued, deferred, failed."""
+    cfg = _config()
+    day = _day(date_)
+    with Archive(cfg.store_path) as archive:
+        store = SubscriberStore(archive)
+        counts = store.counts(day)
+        subscribed = len(store.all("subscribed"))
+        rows = store.deliveries(day)
+    table = Table(title=f"Delivery of {day}")
+    for col in ("status", "count"):
+        table.add_column(col)
+    for key in ("sent", "sending", "queued", "deferred", "failed"):
+        table.add_row(key, str(counts.get(key, 0)))
+    out.print(table)
+    for r in rows:
+        if r.status in ("failed", "deferred"):
+            out.print(f"{r.status}: {r.email}: {r.reply}", markup=False, highlight=False)
+    pending = subscribed - counts.get("sent", 0) - counts.get("failed", 0)
+    say(f"{day}: {counts.get('sent', 0)} sent, {max(pending, 0)} of {subscribed} subscribers still to send")
+
+
+subscribers_app = typer.Typer(help="Manage subscribers (kept in the archive).", no_args_is_help=True)
+app.add_typer(subscribers_app, name="subscribers")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@subscribers_app.command("add")
+@handle_errors
+def subscribers_add(
+    addresses: Annotated[list[str], typer.Argument(help="Email addresses.")],
+    name: Annotated[str, typer.Option(help="Display name (for a single address).")] = "",
+) -> None:
+    """Subscribe addresses (an unsubscribed address is subscribed again)."""
+    cfg = _config()
+    bad = []
+    results: dict[str, int] = {}
+    with Archive(cfg.store_path) as archive:
+        store = SubscriberStore(archive)
+        for raw in addresses:
+            try:
+                address = check_address(raw)
+            except InvalidAddress as exc:
+                bad.append(str(exc))
+                continue
+            r = store.add(address, name, _now())
+            results[r] = results.get(r, 0) + 1
+    for b in bad:
+        say(f"Skipped: {b}")
+    say(f"{results.get('added', 0)} added, {results.get('resubscribed', 0)} resubscribed, "
+        f"{results.get('exists', 0)} already subscribed, {len(bad)} invalid")
+    if bad:
+        raise typer.Exit(1)
+
+
+@subscribers_app.command("remove")
+@handle_errors
+def subscribers_remove(addresses: Annotated[list[str], typer.Argument(help="Email addresses.")]) -> None:
+    """Delete subscribers from the archive altogether (use 'unsubscribe' to keep a record)."""
+    cfg = _config()
+    with Archive(cfg.store_path) as archive:
+        store = SubscriberStore(archive)
+        removed = sum(store.remove(a.strip()) for a in addresses)
+    say(f"{removed} removed, {len(addresses) - removed} not found")
+
+
+@subscribers_app.command("list")
+@handle_errors
+def subscribers_list(
+    all_: Annotated[bool, typer.Option("--all", help="Include unsubscribed addresses.")] = False,
+) -> None:
+    """List subscribers (email, name, status) as tab-separated lines."""
+    cfg = _config()
+    with Archive(cfg.store_path) as archive:
+        subs = SubscriberStore(archive).all(None if all_ else "subscribed")
+    for s in subs:
+        typer.echo(f"{s.email}\t{s.name}\t{s.status}")
+    say(f"{len(subs)} {'addresses' if all_ else 'subscribers'}")
+
+
+@subscribers_app.command("import")
+@handle_errors
+def subscribers_import(
+    file: Annotated[Path, typer.Argument(help="CSV file: email[,name] per line; a header row is optional.")],
+    resubscribe: Annotated[bool, typer.Option("--resubscribe", help="Subscribe again addresses that unsubscribed.")] = False,
+) -> None:
+    """Import subscribers from CSV: bad lines are reported with their numbers, the rest imported."""
+    from newsletter.subscribers import parse_csv
+
+    cfg = _config()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NewsletterError(f"cannot read {file}: {exc}") from None
+    rows, errors = parse_csv(text)
+    results: dict[str, int] = {}
+    with Archive(cfg.store_path) as archive:
+        store = SubscriberStore(archive)
+        for row in rows:
+            r = store.add(row.email, row.name, _now(), resubscribe=resubscribe)
+            results[r] = results.get(r, 0) + 1
+    for e in errors:
+        say(f"{file}: {e}")
+    say(f"Imported {file}: {results.get('added', 0)} added, {results.get('resubscribed', 0)} resubscribed, "
+        f"{results.get('exists', 0)} already subscribed, {results.get('unsubscribed', 0)} unsubscribed and left out "
+        f"(--resubscribe to include), {len(errors)} invalid")
+    if errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+@handle_errors
+def unsubscribe(addresses: Annotated[list[str], typer.Argument(help="Email addresses.")]) -> None:
+    """Unsubscribe addresses by hand (e.g. for mailto: requests); they stay on record."""
+    cfg = _config()
+    with Archive(cfg.store_path) as archive:
+        store = SubscriberStore(archive)
+        done = sum(store.set_status(a.strip(), "unsubscribed", _now()) for a in addresses)
+    say(f"{done} unsubscribed, {len(addresses) - done} not subscribed")
+
+
+@app.command()
+@handle_errors
+def serve(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8080,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+) -> None:
+    """Run the unsubscribe endpoint (newsletter.web:app) with the standard library's WSGI server."""
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    from newsletter.web import make_app
+
+    cfg = _config()
+    if not os.environ.get(cfg.delivery["secret_env"]):
+        raise NewsletterError(f"${cfg.delivery['secret_env']} is not set; the endpoint cannot check tokens without it")
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, format, *args):  # noqa: A002
+            err.print(f"{self.address_string()} {format % args}", markup=False, highlight=False)
+
+    try:
+        server = make_server(host, port, make_app(cfg), handler_class=Quiet)
+    except OSError as exc:
+        raise NewsletterError(f"cannot listen on {host}:{port} ({exc.strerror})") from None
+    say(f"Serving the unsubscribe endpoint on http://{host}:{server.server_port}/unsubscribe; Ctrl-C to stop")
     try:
         server.serve_forever()
     finally:

@@ -78,6 +78,29 @@ SCHEMA: dict[str, Any] = {
         "template": (str, ""),
         "text_template": (str, ""),
     },
+    "delivery": {
+        "unsubscribe_url": (str, ""),
+        "unsubscribe_mailto": (str, ""),
+        "secret_env": (str, "NEWSLETTER_SECRET"),
+        "list_id": (str, ""),
+        "message_id_domain": (str, ""),
+        "outbox": (str, "outbox"),
+        "max_attempts": (int, 3),
+        "retry_backoff": (_NUM, 30.0),
+        "dkim_selector": (str, ""),
+        "dkim_domain": (str, ""),
+        "dkim_key_file": (str, ""),
+    },
+    "smtp": {
+        "host": (str, "localhost"),
+        "port": (int, 587),
+        "security": (str, "starttls"),
+        "username": (str, ""),
+        "password_env": (str, "SMTP_PASSWORD"),
+        "ca_file": (str, ""),
+        "rate": (_NUM, 0.0),
+        "timeout": (_NUM, 30.0),
+    },
     "feeds": {
         "issues": (int, 14),
         "title": (str, ""),
@@ -188,6 +211,14 @@ class Config:
         return self.raw["email"]
 
     @property
+    def delivery(self) -> dict[str, Any]:
+        return self.raw["delivery"]
+
+    @property
+    def smtp(self) -> dict[str, Any]:
+        return self.raw["smtp"]
+
+    @property
     def feeds(self) -> dict[str, Any]:
         return self.raw["feeds"]
 
@@ -255,6 +286,19 @@ def _check(raw: dict[str, Any], file: str) -> None:
         raise ConfigError(
             f"'email.subject' in {file} may use {{title}}, {{date}}, {{top_title}} and {{count}} only ({exc})"
         ) from None
+    sm = raw["smtp"]
+    if sm["security"] not in ("starttls", "tls", "none"):
+        raise ConfigError(f"'smtp.security' in {file} must be \"starttls\", \"tls\" or \"none\"")
+    if sm["security"] == "none" and sm["host"] not in ("localhost", "127.0.0.1", "::1"):
+        raise ConfigError(f"'smtp.security' = \"none\" in {file} is only allowed for localhost, not {sm['host']}")
+    if not 0 < sm["port"] < 65536 or sm["rate"] < 0 or sm["timeout"] <= 0:
+        raise ConfigError(f"[smtp] in {file}: port must be 1-65535, rate >= 0, timeout > 0")
+    for section, values in (("email", em), ("delivery", raw["delivery"]), ("smtp", sm)):
+        for key, value in values.items():
+            if isinstance(value, str) and any(c in value for c in "\r\n\x00"):
+                raise ConfigError(f"'{section}.{key}' in {file} contains a line break; header values cannot")
+    if raw["delivery"]["max_attempts"] < 1:
+        raise ConfigError(f"'delivery.max_attempts' in {file} must be at least 1")
     if raw["feeds"]["issues"] < 1:
         raise ConfigError(f"'feeds.issues' in {file} must be at least 1")
     if raw["feeds"]["base_url"] and not raw["feeds"]["base_url"].startswith(("http://", "https://")):
@@ -361,6 +405,29 @@ abstract_chars = 600   # abstracts are cut at a word boundary
 posts_per_paper = 2    # quotes shown under each paper
 template = ""          # your own MJML Jinja template (path), instead of email.mjml.j2
 text_template = ""     # your own plain-text template, instead of email.txt.j2
+
+[delivery]
+unsubscribe_url = ""      # default {site_url}/unsubscribe (served by 'newsletter serve')
+unsubscribe_mailto = ""   # e.g. "unsubscribe@example.org": a mailto: in List-Unsubscribe
+secret_env = "NEWSLETTER_SECRET"   # env var with the secret that signs unsubscribe tokens
+list_id = ""              # default "{title} <hot-papers.{site host}>"
+message_id_domain = ""    # default: the From address's domain
+outbox = "outbox"         # where 'send --dry-run' writes .eml files
+max_attempts = 3          # tries per recipient within one run for 4xx replies
+retry_backoff = 30.0      # seconds before retrying deferred recipients (doubles)
+dkim_selector = ""        # DKIM signing when these three are set
+dkim_domain = ""
+dkim_key_file = ""        # PEM private key (keep it out of the repository)
+
+[smtp]
+host = "localhost"
+port = 587
+security = "starttls"     # starttls | tls | none (none only for localhost)
+username = ""
+password_env = "SMTP_PASSWORD"   # env var holding the password
+ca_file = ""              # extra CA bundle to verify the server with
+rate = 0.0                # messages per second, 0 = as fast as the server takes them
+timeout = 30.0
 
 [feeds]
 issues = 14          # how many recent issues the feeds keep

@@ -4,17 +4,19 @@ archive, then build its outputs from the archive alone."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Protocol
 
-from newsletter import mailing
+from newsletter import deliver, mailing
 from newsletter.config import Config
-from newsletter.errors import ArchiveError, NothingToPublish, SourceError
+from newsletter.errors import ArchiveError, ConfigError, NothingToPublish, SourceError
 from newsletter.files import write_atomic
 from newsletter.http import HttpClient
+from newsletter.message import MessageSettings, check_address, compose, to_bytes
 from newsletter.models import Issue
 from newsletter.rank import RankingRule, rank
 from newsletter.render.email import EmailSettings, render_email
@@ -236,3 +238,48 @@ def build_day(cfg: Config, day: date, archive: Archive) -> BuildSummary:
     outputs[cfg.email_dir / f"{day.isoformat()}.txt"] = email.text
     paths = [write_atomic(path, data) for path, data in outputs.items()]
     return BuildSummary(day, paths, len(issue.papers))
+
+
+# ---------------------------------------------------------------- delivery
+@dataclass
+class SendOptions:
+    dry_run: bool = False
+    to: str | None = None
+
+
+def render_issue_email(cfg: Config, archive: Archive, day: date):
+    issue = load_issue(cfg, archive, day)
+    if not issue.papers:
+        raise NothingToPublish(f"no paper of {day} reached {cfg.ranking['min_paper_score']} points; nothing to send")
+    templates = str(cfg.templates_dir) if cfg.templates_dir else None
+    return render_email(issue, EmailSettings.from_config(cfg), templates)
+
+
+def smtp_mailer(cfg: Config, env: Mapping[str, str]):
+    password = env.get(cfg.smtp["password_env"], "")
+    if cfg.smtp["username"] and not password:
+        raise ConfigError(f"[smtp] username is set but ${cfg.smtp['password_env']} is empty; export the password")
+    return deliver.SMTPMailer(cfg.smtp, password)
+
+
+def send_day(cfg: Config, day: date, archive: Archive, options: SendOptions, seams: Seams | None = None,
+             mailer=None, on_progress=None):
+    """Send (or dry-run) a day's email to its subscribers; see deliver.py."""
+    seams = seams or Seams()
+    mailing.require_mailing_day(day)
+    rendered = render_issue_email(cfg, archive, day)
+    settings = MessageSettings.from_config(cfg, seams.env)
+    if options.dry_run:
+        folder = cfg.resolve(cfg.delivery["outbox"]) / day.isoformat()
+        return deliver.dry_run(archive, day, rendered, settings, folder, now=seams.now)
+    mailer = mailer or smtp_mailer(cfg, seams.env)
+    if options.to:
+        address = check_address(options.to)
+        data = to_bytes(compose(rendered, address, "", settings, day, seams.now()), settings.dkim)
+        try:
+            return mailer.send(settings.from_address, address, data)
+        finally:
+            mailer.close()
+    return deliver.send_issue(archive, day, rendered, settings, mailer, now=seams.now,
+                              sleep=seams.sleep or time.sleep, max_attempts=cfg.delivery["max_attempts"],
+                              backoff=float(cfg.delivery["retry_backoff"]), on_progress=on_progress)

@@ -1,0 +1,325 @@
+"""Delivery: mailers (SMTP, dry run) and the ledger-driven send loop.
+
+The ledger (table ``deliveries``) has one row per (issue, recipient). A run
+claims a row atomically (queued -> sending), sends, then records the result
+(sent | deferred | failed). A crash leaves at most the one in-flight row in
+'sending'; the next run re-sends it when the process that claimed it is gone,
+so a ``kill -9`` loses nothing and duplicates at most one message.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Protocol
+
+from newsletter.errors import NewsletterError
+from newsletter.files import write_atomic
+from newsletter.message import MessageSettings, compose, to_bytes
+from newsletter.render.email import RenderedEmail
+from newsletter.store import Archive, SubscriberStore
+
+EXIT_SOME_FAILED = 5
+
+
+class SendError(NewsletterError):
+    """Delivery cannot go on at all (wrong password, TLS failure, refused connection)."""
+
+
+class SomeFailed(NewsletterError):
+    exit_code = EXIT_SOME_FAILED
+
+
+class Deferred(Exception):
+    """A temporary refusal (4xx): try this recipient again later."""
+
+
+class Rejected(Exception):
+    """A permanent refusal (5xx) of this recipient."""
+
+
+class Mailer(Protocol):
+    def send(self, sender: str, recipient: str, data: bytes) -> str: ...
+    def close(self) -> None: ...
+
+
+def _reply(code: int, message: bytes | str) -> str:
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+    return f"{code} {' '.join(text.split())}"
+
+
+class SMTPMailer:
+    """One verified-TLS connection for many messages; reconnects after 421
+    or a dropped connection. Never falls back to plaintext."""
+
+    def __init__(self, cfg_smtp: dict, password: str, *, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic):
+        self.c = cfg_smtp
+        self.password = password
+        self.sleep = sleep
+        self.clock = clock
+        self.conn: smtplib.SMTP | None = None
+        self.connections = 0
+        self._last = 0.0
+
+    def _context(self) -> ssl.SSLContext:
+        ctx = ssl.create_default_context(cafile=self.c["ca_file"] or None)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        return ctx
+
+    def _where(self) -> str:
+        return f"{self.c['host']}:{self.c['port']}"
+
+    def connect(self) -> None:
+        host, port, timeout = self.c["host"], int(self.c["port"]), float(self.c["timeout"])
+        try:
+            if self.c["security"] == "tls":
+                conn = smtplib.SMTP_SSL(host, port, timeout=timeout, context=self._context())
+            else:
+                conn = smtplib.SMTP(host, port, timeout=timeout)
+                conn.ehlo()
+                if self.c["security"] == "starttls":
+                    if not conn.has_extn("starttls"):
+                        conn.close()
+                        raise SendError(f"{self._where()} does not offer STARTTLS; refusing to send in plaintext "
+                                        "(check [smtp] port and security)")
+                    conn.starttls(context=self._context())
+                    conn.ehlo()
+            if self.c["username"]:
+                self._login(conn)
+        except SendError:
+            raise
+        except smtplib.SMTPAuthenticationError as exc:
+            raise SendError(f"SMTP login to {self._where()} as {self.c['username']} failed "
+                            f"({_reply(exc.smtp_code, exc.smtp_error)}); check ${self.c['password_env']}") from None
+        except smtplib.SMTPNotSupportedError:
+            raise SendError(f"{self._where()} does not offer AUTH over this connection; check [smtp] security") from None
+        except ssl.SSLCertVerificationError as exc:
+            raise SendError(f"TLS certificate of {self._where()} not trusted ({exc.verify_message}); "
+                            "set [smtp] ca_file if it uses a private CA") from None
+        except ssl.SSLError as exc:
+            raise SendError(f"TLS with {self._where()} failed ({exc.reason or exc}); check [smtp] security and port") from None
+        except (ConnectionRefusedError, socket.gaierror, socket.timeout, TimeoutError, OSError) as exc:
+            raise SendError(f"cannot connect to SMTP server {self._where()} ({exc}); is it running?") from None
+        except smtplib.SMTPException as exc:
+            raise SendError(f"SMTP server {self._where()} refused the session: {exc}") from None
+        try:
+            # SMTP is a chain of small request/replies: without this, Nagle's
+            # algorithm and delayed ACKs add ~40 ms to every message
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except (OSError, AttributeError):
+            pass
+        self.conn = conn
+        self.connections += 1
+
+    def _login(self, conn: smtplib.SMTP) -> None:
+        """One AUTH attempt with the best mechanism offered (over TLS, PLAIN);
+        smtplib's login() would try every mechanism in turn after a refusal."""
+        if not conn.has_extn("auth"):
+            raise smtplib.SMTPNotSupportedError("AUTH")
+        offered = conn.esmtp_features["auth"].upper().split()
+        conn.user, conn.password = self.c["username"], self.password
+        for mechanism, method in (("PLAIN", conn.auth_plain), ("LOGIN", conn.auth_login),
+                                  ("CRAM-MD5", conn.auth_cram_md5)):
+            if mechanism in offered:
+                conn.auth(mechanism, method)
+                return
+        raise smtplib.SMTPNotSupportedError("AUTH " + " ".join(offered))
+
+    def _pace(self) -> None:
+        rate = float(self.c["rate"] or 0)
+        if rate > 0:
+            wait = self._last + 1.0 / rate - self.clock()
+            if wait > 0:
+                self.sleep(wait)
+        self._last = self.clock()
+
+    def send(self, sender: str, recipient: str, data: bytes) -> str:
+        self._pace()
+        for attempt in (1, 2):
+            if self.conn is None:
+                self.connect()
+            try:
+                refused = self.conn.sendmail(sender, [recipient], data)
+            except smtplib.SMTPRecipientsRefused as exc:
+                code, msg = exc.recipients.get(recipient, (550, b"refused"))
+                return self._refused(code, msg)
+            except smtplib.SMTPResponseException as exc:
+                if exc.smtp_code == 421:  # the server closes: reconnect, then defer this one
+                    self._drop()
+                    raise Deferred(_reply(exc.smtp_code, exc.smtp_error)) from None
+                return self._refused(exc.smtp_code, exc.smtp_error)
+            except (smtplib.SMTPServerDisconnected, ConnectionError, socket.timeout, TimeoutError) as exc:
+                self._drop()
+                if attempt == 2:
+                    raise Deferred(f"connection lost twice: {exc}") from None
+                continue
+            if refused:
+                code, msg = refused[recipient]
+                return self._refused(code, msg)
+            return "250 accepted"
+        raise Deferred("not sent")
+
+    @staticmethod
+    def _refused(code: int, msg) -> str:
+        reply = _reply(code, msg)
+        if 400 <= code < 500:
+            raise Deferred(reply)
+        raise Rejected(reply)
+
+    def _drop(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except Exception:  # noqa: BLE001 - the connection is gone anyway
+                pass
+        self.conn = None
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+        self._drop()
+
+
+class DryRunMailer:
+    """Writes each message as it would go out into ``folder``; no network."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.n = 0
+        self.files: list[Path] = []
+
+    def send(self, sender: str, recipient: str, data: bytes) -> str:
+        self.n += 1
+        safe = "".join(c if c.isalnum() or c in "@._-+" else "_" for c in recipient)
+        path = write_atomic(self.folder / f"{self.n:04d}-{safe}.eml", data)
+        self.files.append(path)
+        return "dry run"
+
+    def close(self) -> None:
+        pass
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _alive(worker: str) -> bool:
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True  # another machine's worker: assume it is still at work
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class SendSummary:
+    day: date
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+    resumed: int = 0
+    bytes: int = 0
+    connections: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (f"{self.day}: {self.sent} sent, {self.deferred} deferred, {self.failed} failed"
+                f"{f', {self.resumed} resumed after a crash' if self.resumed else ''}"
+                f" over {self.connections} SMTP connection{'s' if self.connections != 1 else ''}")
+
+
+def send_issue(archive: Archive, day: date, rendered: RenderedEmail, settings: MessageSettings, mailer: Mailer, *,
+               now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+               sleep: Callable[[float], None] = time.sleep, max_attempts: int = 3, backoff: float = 30.0,
+               on_progress: Callable[[int, int], None] | None = None, worker: str | None = None) -> SendSummary:
+    """Send ``rendered`` to every subscriber that has not had it, per the ledger."""
+    store = SubscriberStore(archive)
+    worker = worker or worker_id()
+    summary = SendSummary(day)
+    store.queue(day, now())
+    stale = {w for w in store.workers_sending(day) if not _alive(w)}
+    total = sum(store.counts(day).values())
+    done = sum(n for k, n in store.counts(day).items() if k in ("sent", "failed"))
+    tries: dict[str, int] = {}
+    statuses: tuple[str, ...] = ("queued", "deferred")
+    skip: set[str] = set()
+    round_ = 0
+    try:
+        while True:
+            claimed = store.claim(day, worker, now(), stale=stale, statuses=statuses, skip=skip)
+            if claimed is None:
+                waiting = [e for e, n in tries.items() if n < max_attempts and e in skip]
+                if not waiting:
+                    break
+                # a round of retries for the deferred ones, after a growing pause
+                sleep(backoff * (2 ** round_))
+                round_ += 1
+                skip = {e for e, n in tries.items() if n >= max_attempts}
+                statuses = ("deferred",)
+                continue
+            row, previous = claimed
+            summary.resumed += previous == "sending"  # left in flight by a run that died
+            sub = store.get(row.email)
+            msg = compose(rendered, row.email, sub.name if sub else "", settings, day, now())
+            data = to_bytes(msg, settings.dkim)
+            tries[row.email] = tries.get(row.email, 0) + 1
+            try:
+                reply = mailer.send(settings.from_address, row.email, data)
+            except Deferred as exc:
+                store.finish(day, row.email, "deferred", now(), reply=str(exc))
+                skip.add(row.email)
+                continue
+            except Rejected as exc:
+                store.finish(day, row.email, "failed", now(), reply=str(exc))
+                summary.failed += 1
+                summary.failures.append(f"{row.email}: {exc}")
+            except BaseException:
+                # the connection is unusable (SendError) or we are stopped: nothing was
+                # sent for this row, so it goes back to the queue
+                store.finish(day, row.email, "queued", now(), reply="interrupted")
+                raise
+            else:
+                store.finish(day, row.email, "sent", now(), reply=reply, message_id=str(msg["Message-ID"]).strip())
+                summary.sent += 1
+                summary.bytes += len(data)
+            done += 1
+            if on_progress:
+                on_progress(done, total)
+    finally:
+        mailer.close()
+    summary.deferred = store.counts(day).get("deferred", 0)
+    summary.connections = getattr(mailer, "connections", 0)
+    return summary
+
+
+def dry_run(archive: Archive, day: date, rendered: RenderedEmail, settings: MessageSettings, folder: Path, *,
+            now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> tuple[DryRunMailer, int]:
+    """Write every message a send would make now into ``folder``; reads the
+    ledger (to skip those already sent) but writes nothing to it."""
+    store = SubscriberStore(archive)
+    sent = {d.email.lower() for d in store.deliveries(day) if d.status in ("sent", "failed")}
+    mailer = DryRunMailer(folder)
+    size = 0
+    for sub in store.all("subscribed"):
+        if sub.email.lower() in sent:
+            continue
+        data = to_bytes(compose(rendered, sub.email, sub.name, settings, day, now()), settings.dkim)
+        mailer.send(settings.from_address, sub.email, data)
+        size += len(data)
+    return mailer, size

@@ -1,0 +1,137 @@
+"""One email message for one recipient: MIME structure, headers (List-Id,
+one-click List-Unsubscribe), and optional DKIM signing. Pure apart from the
+DKIM key, which is read once by ``MessageSettings.from_config``."""
+
+from __future__ import annotations
+
+import email.policy
+import secrets
+import email.utils
+from dataclasses import dataclass
+from datetime import date, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from urllib.parse import urlencode, urlsplit
+
+from email_validator import EmailNotValidError, validate_email
+
+from newsletter.errors import ConfigError, NewsletterError
+from newsletter.render.email import RenderedEmail
+from newsletter.tokens import make_token
+from newsletter.text import collapse
+
+DKIM_HEADERS = [b"From", b"To", b"Subject", b"Date", b"Message-ID", b"Reply-To", b"List-Id",
+                b"List-Unsubscribe", b"List-Unsubscribe-Post", b"MIME-Version", b"Content-Type"]
+
+
+class InvalidAddress(NewsletterError):
+    pass
+
+
+def check_address(value: str) -> str:
+    """A normalised deliverable-looking address, or InvalidAddress saying why."""
+    value = (value or "").strip()
+    if any(c in value for c in "\r\n\x00<>,;\"") or not value:
+        raise InvalidAddress(f"'{collapse(value)}' is not a plain email address")
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise InvalidAddress(f"'{value}' is not a valid email address: {exc}") from None
+
+
+@dataclass(frozen=True)
+class Dkim:
+    selector: str
+    domain: str
+    key: bytes
+
+
+@dataclass(frozen=True)
+class MessageSettings:
+    from_header: str
+    from_address: str
+    reply_to: str
+    list_id: str
+    unsubscribe_url: str
+    unsubscribe_mailto: str
+    msgid_domain: str
+    secret: str
+    dkim: Dkim | None = None
+
+    @classmethod
+    def from_config(cls, cfg, env) -> "MessageSettings":
+        d, e = cfg.delivery, cfg.email
+        name, addr = email.utils.parseaddr(e["from"])
+        try:
+            addr = check_address(addr)
+            reply_to = check_address(e["reply_to"]) if e["reply_to"] else ""
+        except InvalidAddress as exc:
+            raise ConfigError(f"[email] from/reply_to: {exc}") from None
+        from_header = str(Address(display_name=collapse(name), addr_spec=addr)) if name else addr
+        host = urlsplit(cfg.site_url).hostname or "localhost"
+        secret = env.get(d["secret_env"], "")
+        if len(secret) < 16:
+            raise ConfigError(f"${d['secret_env']} must hold a secret of at least 16 characters "
+                              f"(it signs the unsubscribe links); e.g. export {d['secret_env']}=$(openssl rand -hex 32)")
+        dkim = None
+        if d["dkim_selector"] or d["dkim_domain"] or d["dkim_key_file"]:
+            if not (d["dkim_selector"] and d["dkim_domain"] and d["dkim_key_file"]):
+                raise ConfigError("DKIM needs [delivery] dkim_selector, dkim_domain and dkim_key_file together")
+            try:
+                key = cfg.resolve(d["dkim_key_file"]).read_bytes()
+            except OSError as exc:
+                raise ConfigError(f"cannot read the DKIM key {d['dkim_key_file']}: {exc.strerror}") from None
+            dkim = Dkim(d["dkim_selector"], d["dkim_domain"], key)
+        mailto = d["unsubscribe_mailto"]
+        if mailto:
+            try:
+                mailto = check_address(mailto)
+            except InvalidAddress as exc:
+                raise ConfigError(f"[delivery] unsubscribe_mailto: {exc}") from None
+        return cls(
+            from_header=from_header, from_address=addr, reply_to=reply_to,
+            list_id=d["list_id"] or f"{collapse(cfg.title)} <hot-papers.{host}>",
+            unsubscribe_url=d["unsubscribe_url"] or f"{cfg.site_url}/unsubscribe",
+            unsubscribe_mailto=mailto, msgid_domain=d["message_id_domain"] or addr.rsplit("@", 1)[1],
+            secret=secret, dkim=dkim,
+        )
+
+    def unsubscribe_link(self, address: str) -> str:
+        sep = "&" if "?" in self.unsubscribe_url else "?"
+        return f"{self.unsubscribe_url}{sep}{urlencode({'t': make_token(self.secret, address)})}"
+
+
+def compose(rendered: RenderedEmail, to: str, name: str, s: MessageSettings, day: date, now: datetime,
+            message_id: str | None = None) -> EmailMessage:
+    """The message for one recipient, ready to send (bytes via ``as_bytes``)."""
+    link = s.unsubscribe_link(to)
+    personal = rendered.for_recipient(link)
+    msg = EmailMessage(policy=email.policy.SMTP)
+    msg["Subject"] = collapse(personal.subject)
+    msg["From"] = s.from_header
+    msg["To"] = str(Address(display_name=collapse(name), addr_spec=to)) if collapse(name) else to
+    if s.reply_to:
+        msg["Reply-To"] = s.reply_to
+    msg["Date"] = email.utils.format_datetime(now)
+    # short enough never to be folded: <hp.20210826.9f2c4e1a7b3d5c60@example.org>
+    msg["Message-ID"] = message_id or f"<hp.{day:%Y%m%d}.{secrets.token_hex(8)}@{s.msgid_domain}>"
+    msg["List-Id"] = s.list_id
+    targets = [f"<{link}>"]
+    if s.unsubscribe_mailto:
+        targets.append(f"<mailto:{s.unsubscribe_mailto}?subject=unsubscribe>")
+    msg["List-Unsubscribe"] = ", ".join(targets)
+    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg.set_content(personal.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    msg.add_alternative(personal.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return msg
+
+
+def to_bytes(msg: EmailMessage, dkim: Dkim | None) -> bytes:
+    data = msg.as_bytes(policy=email.policy.SMTP)
+    if dkim is None:
+        return data
+    import dkim as dkimpy
+
+    signature = dkimpy.sign(data, dkim.selector.encode(), dkim.domain.encode(), dkim.key,
+                            include_headers=[h for h in DKIM_HEADERS if msg.get(h.decode()) is not None])
+    return signature + data
