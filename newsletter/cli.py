@@ -134,14 +134,18 @@ DateOpt = Annotated[Optional[str], typer.Option(
     "--date", "-d", help="arXiv mailing date YYYY-MM-DD (default: the latest mailing).", show_default=False)]
 
 
-def _fetch(cfg: config_mod.Config, day: date, seams: Seams | None = None):
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Fail when any signal source fails (default: skip it "
+                                                           "with a warning kept on the issue).")]
+
+
+def _fetch(cfg: config_mod.Config, day: date, seams: Seams | None = None, strict: bool = False):
     with Archive(cfg.store_path) as archive:
         progress = _progress()
         reporter = ProgressReporter(progress)
         if progress:
             with progress:
-                return fetch_day(cfg, day, archive, seams, reporter)
-        return fetch_day(cfg, day, archive, seams, reporter)
+                return fetch_day(cfg, day, archive, seams, reporter, strict=strict)
+        return fetch_day(cfg, day, archive, seams, reporter, strict=strict)
 
 
 def _build(cfg: config_mod.Config, day: date):
@@ -152,10 +156,10 @@ def _build(cfg: config_mod.Config, day: date):
 
 @app.command()
 @handle_errors
-def fetch(date_: DateOpt = None) -> None:
-    """Collect a day's papers (arXiv) and signals (X, Hugging Face) into the archive."""
+def fetch(date_: DateOpt = None, strict: StrictOpt = False) -> None:
+    """Collect a day's papers (arXiv) and signals (X, Hugging Face, Hacker News, Bluesky) into the archive."""
     cfg = _config()
-    summary = _fetch(cfg, _day(date_))
+    summary = _fetch(cfg, _day(date_), strict=strict)
     say(f"Fetched {summary.line()}")
 
 
@@ -176,11 +180,12 @@ def run(
     date_: DateOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Write the emails to the outbox instead of sending.")] = False,
     send: Annotated[bool, typer.Option("--send/--no-send", help="Send the email to subscribers (when there are any).")] = True,
+    strict: StrictOpt = False,
 ) -> None:
     """Fetch a day, build it, then send it to the subscribers."""
     cfg = _config()
     day = _day(date_)
-    fetched = _fetch(cfg, day)
+    fetched = _fetch(cfg, day, strict=strict)
     built = _build(cfg, day)
     for path in built.files:
         out.print(str(path), markup=False, highlight=False)
@@ -330,6 +335,37 @@ def status(date_: DateOpt = None) -> None:
             out.print(f"{r.status}: {r.email}: {r.reply}", markup=False, highlight=False)
     pending = subscribed - counts.get("sent", 0) - counts.get("failed", 0)
     say(f"{day}: {counts.get('sent', 0)} sent, {max(pending, 0)} of {subscribed} subscribers still to send")
+
+
+signals_app = typer.Typer(help="Signals from other sources, from files.", no_args_is_help=True)
+app.add_typer(signals_app, name="signals")
+
+
+@signals_app.command("import")
+@handle_errors
+def signals_import(
+    file: Annotated[Path, typer.Argument(help="CSV (header row) or JSON list: arxiv, source, score "
+                                              "[, post_id, url, author, text, created_at, other numeric figures].")],
+) -> None:
+    """Import signals for any source; they count for every archived day that has the paper."""
+    from newsletter.sources.imported import parse
+
+    cfg = _config()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NewsletterError(f"cannot read {file}: {exc}") from None
+    posts, errors = parse(text, file.name, _now())
+    with Archive(cfg.store_path) as archive:
+        archive.save_posts(posts)
+        known = {r[0] for r in archive.db.execute("SELECT arxiv_id FROM day_papers")}
+    for e in errors:
+        say(f"{file}: {e}")
+    matched = sum(1 for p in posts if set(p.arxiv_ids) & known)
+    sources = ", ".join(sorted({p.source for p in posts})) or "none"
+    say(f"Imported {file}: {len(posts)} signals ({sources}), {matched} for archived papers, {len(errors)} invalid")
+    if errors:
+        raise typer.Exit(1)
 
 
 subscribers_app = typer.Typer(help="Manage subscribers (kept in the archive).", no_args_is_help=True)

@@ -52,12 +52,26 @@ SCHEMA: dict[str, Any] = {
             "api_url": (str, "https://huggingface.co/api"),
             "max_requests": (int, 10),
         },
+        "hackernews": {
+            "enabled": (bool, True),
+            "api_url": (str, "https://hn.algolia.com/api/v1"),
+            "queries": (list, ["arxiv.org", "alphaxiv.org", "huggingface.co/papers"]),
+            "max_requests": (int, 20),
+        },
+        "bluesky": {
+            "enabled": (bool, True),
+            "api_url": (str, "https://bsky.social/xrpc"),
+            "handle_env": (str, "BLUESKY_HANDLE"),
+            "password_env": (str, "BLUESKY_APP_PASSWORD"),
+            "query": (str, "arxiv.org"),
+            "max_requests": (int, 50),
+        },
     },
     "ranking": {
         "min_paper_score": (_NUM, 50),
         "min_post_score": (_NUM, 25),
         "max_posts_per_paper": (int, 10),
-        "weights": (dict, {"x": 1.0, "huggingface": 1.0}),
+        "weights": (dict, {"x": 1.0, "huggingface": 1.0, "hackernews": 1.0, "bluesky": 1.0}),
     },
     "output": {
         "posts_dir": (str, "content/posts"),
@@ -119,7 +133,7 @@ SCHEMA: dict[str, Any] = {
     },
 }
 
-SOURCE_NAMES = ("x", "huggingface")
+SOURCE_NAMES = ("x", "huggingface", "hackernews", "bluesky")
 
 
 @dataclass(frozen=True)
@@ -185,6 +199,9 @@ class Config:
     @property
     def huggingface(self) -> HFConfig:
         return HFConfig(**self.raw["sources"]["huggingface"])
+
+    def source(self, name: str) -> dict[str, Any]:
+        return self.raw["sources"][name]
 
     def resolve(self, value: str) -> Path:
         p = Path(value).expanduser()
@@ -378,14 +395,30 @@ enabled = true
 api_url = "https://huggingface.co/api"
 max_requests = 10
 
+[sources.hackernews]
+enabled = true
+api_url = "https://hn.algolia.com/api/v1"
+queries = ["arxiv.org", "alphaxiv.org", "huggingface.co/papers"]   # link hosts searched
+max_requests = 20
+
+[sources.bluesky]
+enabled = true                       # skipped with a warning without credentials
+api_url = "https://bsky.social/xrpc"
+handle_env = "BLUESKY_HANDLE"        # env var with your handle
+password_env = "BLUESKY_APP_PASSWORD" # env var with an app password
+query = "arxiv.org"
+max_requests = 50
+
 [ranking]
 min_paper_score = 50
 min_post_score = 25
 max_posts_per_paper = 10
 
-[ranking.weights]
+[ranking.weights]   # see the README: one unit of attention = 1 point
 x = 1.0             # a retweet or a like counts 1
 huggingface = 1.0   # an upvote counts 1
+hackernews = 1.0    # a point counts 1
+bluesky = 1.0       # a repost or a like counts 1
 
 [output]
 posts_dir = "content/posts"

@@ -21,7 +21,7 @@ DEMO_CONFIG = {
     "newsletter": {"title": "Hot Papers", "categories": ["cs.AI", "cs.LG", "cs.CL"],
                    "site_url": "https://example.org"},
     "arxiv": {"page_size": 25, "max_results": 25},
-    "sources": {"window_hours": 24},
+    "sources": {"window_hours": 24, "hackernews": {"enabled": False}, "bluesky": {"enabled": False}},
     "output": {"posts_dir": "content/posts", "feeds_dir": "feeds", "email_dir": "email"},
     "store": {"path": "newsletter.db"},
 }
@@ -55,6 +55,10 @@ def write_demo_toml(folder: Path) -> Path:
         "max_results = 25",
         "[sources]",
         "window_hours = 24",
+        "[sources.hackernews]",
+        "enabled = false",
+        "[sources.bluesky]",
+        "enabled = false",
         "",
     ]
     path = folder / "newsletter.toml"

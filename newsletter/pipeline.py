@@ -13,16 +13,19 @@ from typing import Protocol
 
 from newsletter import deliver, mailing
 from newsletter.config import Config
-from newsletter.errors import ArchiveError, ConfigError, NothingToPublish, SourceError
+from newsletter.errors import ArchiveError, ConfigError, NoMailing, NothingToPublish, SourceError
 from newsletter.files import write_atomic
 from newsletter.http import HttpClient
 from newsletter.message import MessageSettings, check_address, compose, to_bytes
 from newsletter.models import Issue
 from newsletter.rank import RankingRule, rank
+from newsletter.render.common import source_label
 from newsletter.render.email import EmailSettings, render_email
 from newsletter.render.feeds import FeedSettings, render_feeds
 from newsletter.render.markdown import post_filename, render_post
 from newsletter.sources import arxiv as arxiv_source
+from newsletter.sources import bluesky as bsky_source
+from newsletter.sources import hackernews as hn_source
 from newsletter.sources import huggingface as hf_source
 from newsletter.sources import x as x_source
 from newsletter.store import Archive, Collection
@@ -80,14 +83,67 @@ class FetchSummary:
 
     def line(self) -> str:
         posts = ", ".join(f"{n} {s} posts" for s, n in sorted(self.posts.items())) or "no signals"
+        notes = f" ({'; '.join(self.warnings)})" if self.warnings else ""
         reqs = sum(self.requests.values())
         return (f"{self.day}: {self.papers} papers (arXiv {self.arxiv_via}), {posts}, "
-                f"{self.ranked} ranked, {reqs} requests, {len(self.warnings)} warnings")
+                f"{self.ranked} ranked, {reqs} requests, {len(self.warnings)} warnings{notes}")
+
+
+@dataclass
+class Outcome:
+    """What one signal source brought back."""
+
+    posts: list = field(default_factory=list)
+    requests: int = 0
+    capped: str | None = None
+    skipped: str | None = None  # why the source did not run (no credentials)
+
+
+def collect_x(cfg: Config, seams: Seams, day: date, window, now: datetime, reporter: Reporter) -> Outcome:
+    xcfg = cfg.x
+    token = seams.env.get(xcfg.token_env, "").strip()
+    if not token:
+        return Outcome(skipped=f"${xcfg.token_env} is not set")
+    r = x_source.search_posts(seams.http(cfg, "X"), xcfg, token, window, now, clock=seams.now,
+                              on_page=reporter.start("X posts"))
+    return Outcome(r.posts, r.requests, r.capped)
+
+
+def collect_huggingface(cfg: Config, seams: Seams, day: date, window, now: datetime, reporter: Reporter) -> Outcome:
+    hcfg = cfg.huggingface
+    days = hf_source.days_in(window, day)
+    posts, n, capped = hf_source.fetch_daily_papers(seams.http(cfg, "Hugging Face"), hcfg, days, clock=seams.now)
+    return Outcome(posts, n, capped)
+
+
+def collect_hackernews(cfg: Config, seams: Seams, day: date, window, now: datetime, reporter: Reporter) -> Outcome:
+    c = cfg.source("hackernews")
+    r = hn_source.search(seams.http(cfg, "Hacker News"), c["api_url"], list(c["queries"]), window,
+                         max_requests=int(c["max_requests"]), clock=seams.now)
+    return Outcome(r.posts, r.requests, r.capped)
+
+
+def collect_bluesky(cfg: Config, seams: Seams, day: date, window, now: datetime, reporter: Reporter) -> Outcome:
+    c = cfg.source("bluesky")
+    handle, password = seams.env.get(c["handle_env"], "").strip(), seams.env.get(c["password_env"], "").strip()
+    if not (handle and password):
+        return Outcome(skipped=f"${c['handle_env']} and ${c['password_env']} are not set")
+    http = seams.http(cfg, "Bluesky")
+    token = bsky_source.login(http, c["api_url"], handle, password)
+    r = bsky_source.search(http, c["api_url"], token, c["query"], window, max_requests=int(c["max_requests"]) - 1,
+                           clock=seams.now)
+    return Outcome(r.posts, r.requests + 1, r.capped)
+
+
+COLLECTORS = {"x": collect_x, "huggingface": collect_huggingface, "hackernews": collect_hackernews,
+              "bluesky": collect_bluesky}
 
 
 def fetch_day(cfg: Config, day: date, archive: Archive, seams: Seams | None = None,
-              reporter: Reporter | None = None) -> FetchSummary:
-    """Collect a day's papers and signals into the archive (network)."""
+              reporter: Reporter | None = None, strict: bool = False) -> FetchSummary:
+    """Collect a day's papers and signals into the archive (network). Signal
+    sources are independent: one that fails is skipped with a warning kept on
+    the issue, unless ``strict``. arXiv failing is always fatal."""
     seams = seams or Seams()
     reporter = reporter or NullReporter()
     mailing.require_mailing_day(day)
@@ -127,46 +183,41 @@ def fetch_day(cfg: Config, day: date, archive: Archive, seams: Seams | None = No
     archive.record_collection(Collection(day, "arxiv", started, seams.now(), "ok", summary.arxiv_via,
                                          http.request_count, len(papers)))
 
+    if not papers:
+        notes.append("arXiv announced no new papers in these categories")
+        archive.save_issue(day, seams.now(), 0, notes)
+        raise NoMailing(f"arXiv announced no new papers in {', '.join(cfg.categories)} on {day} "
+                        "(a holiday?); nothing to publish")
+
     window = mailing.signal_window(day, cfg.window_hours, now)
-    # -- X
-    xcfg = cfg.x
-    if xcfg.enabled:
-        token = seams.env.get(xcfg.token_env, "").strip()
+    for name, collect in COLLECTORS.items():
+        if not cfg.source(name)["enabled"]:
+            continue
         started = seams.now()
-        if not token:
-            warn(f"X skipped: ${xcfg.token_env} is not set")
-            archive.record_collection(Collection(day, "x", started, seams.now(), "skipped",
-                                                 f"${xcfg.token_env} not set", 0, 0))
-        else:
-            xhttp = seams.http(cfg, "X")
-            result = x_source.search_posts(xhttp, xcfg, token, window, now, clock=seams.now,
-                                           on_page=reporter.start("X posts"))
-            archive.save_posts(result.posts)
-            summary.posts["x"] = len(result.posts)
-            summary.requests["x"] = result.requests
-            if result.capped:
-                warn(result.capped)
-            archive.record_collection(Collection(day, "x", started, seams.now(),
-                                                 "capped" if result.capped else "ok", result.capped or "",
-                                                 result.requests, len(result.posts)))
-    # -- Hugging Face
-    hcfg = cfg.huggingface
-    if hcfg.enabled:
-        started = seams.now()
-        hhttp = seams.http(cfg, "Hugging Face")
-        days = hf_source.days_in(window, day)
-        posts, n_req, capped = hf_source.fetch_daily_papers(hhttp, hcfg, days, clock=seams.now)
-        archive.save_posts(posts)
-        summary.posts["huggingface"] = len(posts)
-        summary.requests["huggingface"] = n_req
-        if capped:
-            warn(capped)
-        archive.record_collection(Collection(day, "huggingface", started, seams.now(),
-                                             "capped" if capped else "ok", capped or "", n_req, len(posts)))
+        try:
+            outcome = collect(cfg, seams, day, window, now, reporter)
+        except SourceError as exc:
+            if strict:
+                raise
+            warn(f"{source_label(name)} failed and was skipped: {exc}")
+            archive.record_collection(Collection(day, name, started, seams.now(), "failed", str(exc), 0, 0))
+            continue
+        if outcome.skipped:
+            warn(f"{source_label(name)} skipped: {outcome.skipped}")
+            archive.record_collection(Collection(day, name, started, seams.now(), "skipped", outcome.skipped, 0, 0))
+            continue
+        archive.save_posts(outcome.posts)
+        summary.posts[name] = len(outcome.posts)
+        summary.requests[name] = outcome.requests
+        if outcome.capped:
+            warn(outcome.capped)
+        archive.record_collection(Collection(day, name, started, seams.now(), "capped" if outcome.capped else "ok",
+                                             outcome.capped or "", outcome.requests, len(outcome.posts)))
 
     # -- oEmbed, only for the posts the issue will display
     ranked = rank(archive.day_papers(day), archive.day_posts(day), RankingRule.from_config(cfg.ranking))
     summary.ranked = len(ranked)
+    xcfg = cfg.x
     if xcfg.enabled and seams.env.get(xcfg.token_env, "").strip():
         ohttp = seams.http(cfg, "X oEmbed")
         missing = [p for rp in ranked for p in rp.displayed_posts if p.source == "x" and not p.embed_html]

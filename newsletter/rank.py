@@ -48,7 +48,7 @@ class RankingRule:
 
 
 def post_score(post: Post) -> int:
-    metrics = SCORE_METRICS.get(post.source, ())
+    metrics = SCORE_METRICS.get(post.source, ("score",))  # imported sources carry a score
     return sum(post.metric(m) for m in metrics)
 
 

@@ -113,7 +113,8 @@ def test_run_fetches_then_builds(tmp_path):
     (tmp_path / "newsletter.toml").write_text(
         '[newsletter]\ncategories = ["cs", "stat", "q-bio", "physics", "eess", "math", "quant-ph"]\n'
         '[arxiv]\napi_url = "https://export.test/api/query"\ndelay_seconds = 0\n'
-        '[sources.x]\nenabled = false\n[sources.huggingface]\nenabled = false\n[ranking]\nmin_paper_score = 0\n')
+        '[sources.x]\nenabled = false\n[sources.huggingface]\nenabled = false\n[sources.hackernews]\nenabled = false\n'
+        '[sources.bluesky]\nenabled = false\n[ranking]\nmin_paper_score = 0\n')
     responses.get("https://export.test/api/query", body=arxiv_atom.feed(
         [(p, datetime(2021, 8, 25, 12, tzinfo=timezone.utc)) for p in parsed.papers]))
     r = invoke("run", "--date", "2021-08-26")

@@ -60,7 +60,8 @@ def config(tmp_path, parsed, **extra):
     sections = dict(
         newsletter={"categories": cats},
         arxiv={"api_url": API, "rss_url": RSS},
-        sources={"x": {"api_url": X, "oembed_url": OEMBED}, "huggingface": {"enabled": False}},
+        sources={"x": {"api_url": X, "oembed_url": OEMBED}, "huggingface": {"enabled": False},
+                 "hackernews": {"enabled": False}, "bluesky": {"enabled": False}},
     )
     for k, v in extra.items():
         sections.setdefault(k, {}).update(v)
@@ -114,6 +115,7 @@ def test_no_token_skips_x_with_a_warning_and_completes(tmp_path):
         assert summary.posts == {} and summary.papers == len(parsed.papers)
         assert reporter.warnings == ["X skipped: $X_BEARER_TOKEN is not set"]
         assert archive.issue(parsed.day).notes == ("X skipped: $X_BEARER_TOKEN is not set",)
+        assert [c.status for c in archive.collections(parsed.day)] == ["ok", "skipped"]
         with pytest.raises(NothingToPublish) as e:
             build_day(cfg, parsed.day, archive)
     assert e.value.exit_code == 4
@@ -121,14 +123,25 @@ def test_no_token_skips_x_with_a_warning_and_completes(tmp_path):
 
 
 @responses.activate
-def test_bad_token_stops_with_one_error(tmp_path):
+def test_bad_token_is_a_warning_or_with_strict_one_error(tmp_path):
     parsed = hotpapers.parse(POST.read_text(encoding="utf-8"))
-    responses.get(API, body=arxiv_atom.feed([]))
+    published = datetime(2020, 11, 17, 10, tzinfo=timezone.utc)
+    responses.get(API, body=arxiv_atom.feed([(p, published) for p in parsed.papers]))
     responses.get(f"{X}/tweets/search/recent", status=401, json={"title": "Unauthorized", "status": 401,
                                                                   "detail": "Unauthorized", "type": "about:blank"})
     cfg = config(tmp_path, parsed)
-    with Archive(cfg.store_path) as archive, pytest.raises(AuthError, match="X_BEARER_TOKEN"):
-        fetch_day(cfg, parsed.day, archive, Seams(now=lambda: parsed.created_at, env={"X_BEARER_TOKEN": "bad"}))
+    seams = Seams(now=lambda: parsed.created_at, env={"X_BEARER_TOKEN": "bad"})
+    with Archive(cfg.store_path) as archive:
+        with pytest.raises(AuthError, match=r"X rejected the bearer token \(HTTP 401: Unauthorized\); check \$X_BEARER_TOKEN"):
+            fetch_day(cfg, parsed.day, archive, seams, strict=True)
+        reporter = NullReporter()
+        summary = fetch_day(cfg, parsed.day, archive, seams, reporter)
+        assert summary.papers == len(parsed.papers)
+        assert reporter.warnings == ["X failed and was skipped: X rejected the bearer token (HTTP 401: Unauthorized); "
+                                     "check $X_BEARER_TOKEN"]
+        assert archive.issue(parsed.day).notes == tuple(reporter.warnings)
+        assert [c.status for c in archive.collections(parsed.day) if c.source == "x"] == ["failed"]
+        assert "bad" not in " ".join(reporter.warnings)
 
 
 @responses.activate
@@ -136,7 +149,8 @@ def test_current_mailing_uses_rss(tmp_path):
     body = (FIXTURES / "arxiv_rss" / "new-rss-cs.LG+cs.AI+cs.CL+stat.ML-2026-09-24-4items-new-cross-replace.xml")
     responses.get(f"{RSS}/cs+stat.ML", body=body.read_bytes())
     cfg = make_config(tmp_path, arxiv={"api_url": API, "rss_url": RSS},
-                      sources={"x": {"enabled": False}, "huggingface": {"enabled": False}})
+                      sources={"x": {"enabled": False}, "huggingface": {"enabled": False},
+                               "hackernews": {"enabled": False}, "bluesky": {"enabled": False}})
     now = datetime(2026, 9, 24, 9, tzinfo=timezone.utc)
     with Archive(cfg.store_path) as archive:
         summary = fetch_day(cfg, now.date(), archive, Seams(now=lambda: now, env={}))
