@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import os
-import sys
 from collections.abc import Callable
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -22,7 +21,8 @@ from newsletter import mailing
 from newsletter.deliver import SendSummary, SomeFailed
 from newsletter.errors import EXIT_ERROR, NewsletterError
 from newsletter.message import InvalidAddress, check_address
-from newsletter.pipeline import SendOptions, Seams, build_day, fetch_day, load_issue, send_day
+from newsletter.pipeline import (SendOptions, Seams, build_day, fetch_day, load_issue, render_issue_email,
+                                 send_day)
 from newsletter.store import Archive, SubscriberStore
 
 app = typer.Typer(
@@ -199,6 +199,13 @@ def run(
             say("No subscribers: nothing to send (add some with 'newsletter subscribers add').")
 
 
+def _from_archive(cfg: config_mod.Config, day: date, read):
+    """``read(cfg, archive, day)`` for a mailing day, with the archive open."""
+    mailing.require_mailing_day(day)
+    with Archive(cfg.store_path) as archive:
+        return read(cfg, archive, day)
+
+
 @app.command("rank")
 @handle_errors
 def rank_cmd(
@@ -206,11 +213,8 @@ def rank_cmd(
     limit: Annotated[int, typer.Option(help="Show at most this many papers.")] = 50,
 ) -> None:
     """Show a day's ranking from the archive: rank, score, figures, title."""
-    cfg = _config()
-    day = _day(date_)
-    mailing.require_mailing_day(day)
-    with Archive(cfg.store_path) as archive:
-        issue = load_issue(cfg, archive, day)
+    cfg, day = _config(), _day(date_)
+    issue = _from_archive(cfg, day, load_issue)
     table = Table(title=f"{cfg.title} {day}: {len(issue.papers)} of {issue.paper_count} papers ranked")
     table.add_column("#", justify="right")
     table.add_column("score", justify="right")
@@ -238,15 +242,9 @@ def preview(
     import webbrowser
 
     from newsletter.preview import make_server
-    from newsletter.render.email import EmailSettings, render_email
 
-    cfg = _config()
-    day = _day(date_)
-    mailing.require_mailing_day(day)
-    with Archive(cfg.store_path) as archive:
-        issue = load_issue(cfg, archive, day)
-    templates = str(cfg.templates_dir) if cfg.templates_dir else None
-    email = render_email(issue, EmailSettings.from_config(cfg), templates)
+    cfg, day = _config(), _day(date_)
+    email = _from_archive(cfg, day, render_issue_email)
     try:
         server = make_server(email, port)
     except OSError as exc:
@@ -337,6 +335,13 @@ def status(date_: DateOpt = None) -> None:
     say(f"{day}: {counts.get('sent', 0)} sent, {max(pending, 0)} of {subscribed} subscribers still to send")
 
 
+def _read_text(file: Path) -> str:
+    try:
+        return file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NewsletterError(f"cannot read {file}: {exc}") from None
+
+
 signals_app = typer.Typer(help="Signals from other sources, from files.", no_args_is_help=True)
 app.add_typer(signals_app, name="signals")
 
@@ -351,10 +356,7 @@ def signals_import(
     from newsletter.sources.imported import parse
 
     cfg = _config()
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise NewsletterError(f"cannot read {file}: {exc}") from None
+    text = _read_text(file)
     posts, errors = parse(text, file.name, _now())
     with Archive(cfg.store_path) as archive:
         archive.save_posts(posts)
@@ -439,10 +441,7 @@ def subscribers_import(
     from newsletter.subscribers import parse_csv
 
     cfg = _config()
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise NewsletterError(f"cannot read {file}: {exc}") from None
+    text = _read_text(file)
     rows, errors = parse_csv(text)
     results: dict[str, int] = {}
     with Archive(cfg.store_path) as archive:

@@ -3,7 +3,6 @@ browser (headless Chromium) at phone and desktop widths."""
 
 from __future__ import annotations
 
-import email.charset
 import json
 import os
 import quopri

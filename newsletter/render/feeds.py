@@ -44,7 +44,7 @@ class FeedSettings:
         title = collapse(f["title"]) or cfg.title
         return cls(
             title=title,
-            subtitle=collapse(f["subtitle"]) or f"The arXiv papers people talked about, every mailing day",
+            subtitle=collapse(f["subtitle"]) or "The arXiv papers people talked about, every mailing day",
             icon=f["icon"],
             author_name=collapse(f["author_name"]) or title,
             author_email=f["author_email"],

@@ -8,10 +8,9 @@ read from the rich-text facets and from external embeds.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from newsletter.errors import AuthError, MalformedResponse, SourceError
@@ -19,18 +18,10 @@ from newsletter.http import HttpClient
 from newsletter.links import arxiv_ids_in
 from newsletter.mailing import Window
 from newsletter.models import Post
+from newsletter.sources.common import add_new, json_of, parse_time
 from newsletter.text import strip_control
 
 SOURCE = "bluesky"
-
-
-def _ts(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
-    except ValueError:
-        return None
 
 
 def _links(post: dict) -> str:
@@ -70,7 +61,7 @@ def parse_search(payload: Any, collected_at: datetime) -> tuple[list[Post], str 
             author_handle=handle,
             author_name=strip_control(str(author.get("displayName") or "")),
             text=strip_control(str(record.get("text") or "")),
-            created_at=_ts(record.get("createdAt") or p.get("indexedAt")),
+            created_at=parse_time(record.get("createdAt") or p.get("indexedAt")),
             metrics={"likes": int(p.get("likeCount") or 0), "reposts": int(p.get("repostCount") or 0),
                      "replies": int(p.get("replyCount") or 0), "quotes": int(p.get("quoteCount") or 0)},
             collected_at=collected_at,
@@ -95,8 +86,8 @@ def login(http: HttpClient, api_url: str, handle: str, password: str) -> str:
     if resp.status_code != 200:
         raise SourceError(f"Bluesky createSession answered HTTP {resp.status_code}")
     try:
-        token = resp.json()["accessJwt"]
-    except (ValueError, KeyError, TypeError):
+        token = json_of(resp, "Bluesky createSession")["accessJwt"]
+    except (KeyError, TypeError):
         raise MalformedResponse("Bluesky createSession answered without an accessJwt") from None
     return str(token)
 
@@ -120,15 +111,9 @@ def search(http: HttpClient, api_url: str, token: str, query: str, window: Windo
             raise AuthError(f"Bluesky rejected the session (HTTP {resp.status_code})")
         if resp.status_code != 200:
             raise SourceError(f"Bluesky searchPosts answered HTTP {resp.status_code}")
-        try:
-            payload = resp.json()
-        except (ValueError, json.JSONDecodeError):
-            raise MalformedResponse("Bluesky searchPosts answered with a body that is not JSON") from None
+        payload = json_of(resp, "Bluesky searchPosts")
         posts, cursor = parse_search(payload, clock())
-        for p in posts:
-            if p.post_id not in seen:
-                seen.add(p.post_id)
-                result.posts.append(p)
+        add_new(posts, seen, result.posts)
         if not cursor or not payload.get("posts"):
             break
         params["cursor"] = cursor

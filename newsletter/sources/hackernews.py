@@ -7,7 +7,6 @@ with the number of papers. Figures: points and comments.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -18,6 +17,7 @@ from newsletter.http import HttpClient
 from newsletter.links import arxiv_ids_in
 from newsletter.mailing import Window
 from newsletter.models import Post
+from newsletter.sources.common import add_new, json_of
 from newsletter.text import collapse, strip_control
 
 SOURCE = "hackernews"
@@ -77,14 +77,7 @@ def search(http: HttpClient, api_url: str, queries: list[str], window: Window, *
             result.requests += 1
             if resp.status_code != 200:
                 raise SourceError(f"Hacker News search answered HTTP {resp.status_code}")
-            try:
-                payload = resp.json()
-            except (ValueError, json.JSONDecodeError):
-                raise MalformedResponse("Hacker News answered with a body that is not JSON") from None
-            posts, pages = parse_search(payload, clock())
-            for p in posts:
-                if p.post_id not in seen:
-                    seen.add(p.post_id)
-                    result.posts.append(p)
+            posts, pages = parse_search(json_of(resp, "Hacker News search"), clock())
+            add_new(posts, seen, result.posts)
             page += 1
     return result

@@ -7,9 +7,8 @@ return the previous day's list, which is deduplicated by paper id.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from newsletter.config import HFConfig
@@ -18,18 +17,10 @@ from newsletter.http import HttpClient
 from newsletter.links import normalize_id
 from newsletter.mailing import Window
 from newsletter.models import Post
+from newsletter.sources.common import json_of, parse_time
 from newsletter.text import collapse
 
 SOURCE = "huggingface"
-
-
-def _ts(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
-    except ValueError:
-        return None
 
 
 def parse_daily_papers(payload: Any, collected_at: datetime) -> list[Post]:
@@ -52,7 +43,7 @@ def parse_daily_papers(payload: Any, collected_at: datetime) -> list[Post]:
                 author_handle=str(submitter.get("user") or "") if isinstance(submitter, dict) else "",
                 author_name=str(submitter.get("fullname") or "") if isinstance(submitter, dict) else "",
                 text=collapse(paper.get("title") or item.get("title")),
-                created_at=_ts(paper.get("submittedOnDailyAt") or item.get("publishedAt")),
+                created_at=parse_time(paper.get("submittedOnDailyAt") or item.get("publishedAt")),
                 metrics={
                     "upvotes": int(paper.get("upvotes") or 0),
                     "comments": int(item.get("numComments") or 0),
@@ -93,10 +84,7 @@ def fetch_daily_papers(
         requests_made += 1
         if resp.status_code != 200:
             raise SourceError(f"Hugging Face daily_papers answered HTTP {resp.status_code} for {day}")
-        try:
-            payload = resp.json()
-        except (ValueError, json.JSONDecodeError):
-            raise MalformedResponse(f"Hugging Face daily_papers for {day} is not JSON") from None
+        payload = json_of(resp, f"Hugging Face daily_papers for {day}")
         posts = parse_daily_papers(payload, clock())
         ids = frozenset(p.post_id for p in posts)
         if ids and ids == previous:

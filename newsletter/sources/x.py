@@ -8,11 +8,10 @@ links; retweets are excluded by the query and again when parsing.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from newsletter.config import XConfig
@@ -21,20 +20,12 @@ from newsletter.http import HttpClient
 from newsletter.links import arxiv_ids_in
 from newsletter.mailing import Window
 from newsletter.models import Post
+from newsletter.sources.common import add_new, json_of, parse_time
 from newsletter.text import strip_control
 
 SOURCE = "x"
 TWEET_FIELDS = "public_metrics,created_at,entities,author_id,lang,referenced_tweets"
 RECENT_DAYS = 7
-
-
-def _ts(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
-    except ValueError:
-        return None
 
 
 def _is_retweet(tweet: dict[str, Any]) -> bool:
@@ -85,7 +76,7 @@ def parse_search(payload: Any, collected_at: datetime) -> tuple[list[Post], str 
                 author_handle=handle if user else "",
                 author_name=strip_control(str(user.get("name") or "")),
                 text=strip_control(str(tweet.get("text") or "")),
-                created_at=_ts(tweet.get("created_at")),
+                created_at=parse_time(tweet.get("created_at")),
                 metrics={
                     "retweets": int(m.get("retweet_count") or 0),
                     "likes": int(m.get("like_count") or 0),
@@ -169,15 +160,8 @@ def search_posts(
             )
         if resp.status_code != 200:
             raise SourceError(f"X search failed with HTTP {resp.status_code}: {_problem(resp)}")
-        try:
-            payload = resp.json()
-        except (ValueError, json.JSONDecodeError):
-            raise MalformedResponse("X answered with a body that is not JSON; try again later") from None
-        posts, next_token = parse_search(payload, clock())
-        for p in posts:
-            if p.post_id not in seen:
-                seen.add(p.post_id)
-                result.posts.append(p)
+        posts, next_token = parse_search(json_of(resp, "X search"), clock())
+        add_new(posts, seen, result.posts)
         if on_page:
             on_page(len(result.posts))
         if len(result.posts) >= cfg.max_posts:
