@@ -379,3 +379,46 @@ def test_subscriber_commands(tmp_path, monkeypatch):
     assert run("subscribers", "remove", "d@example.org").exit_code == 0
     r = run("subscribers", "list", "--all")
     assert "d@example.org" not in r.output and "a@example.org" in r.output
+
+
+def test_status_shows_the_counts(tmp_path, cert, monkeypatch):
+    faults = Faults(rcpt={ADDRS[1]: ["550 5.1.1 no such user"]})
+    with Server(*cert, faults) as server:
+        cfg = config(tmp_path, server.port, cert[0])
+        prepare(cfg, ADDRS[:3])
+        send(cfg)
+        toml = tmp_path / "newsletter.toml"
+        toml.write_text(_toml(server.port, cert[0]))
+    r = CliRunner().invoke(app, ["--config", str(toml), "status", "--date", str(DAY)])
+    assert r.exit_code == 0, r.output
+    assert "│ sent     │ 2     │" in r.output and "│ failed   │ 1     │" in r.output
+    assert "failed: reader2@example.net: 550 5.1.1 no such user" in r.output
+    assert "2021-08-26: 2 sent, 0 of 3 subscribers still to send" in r.output
+
+
+def test_run_dry_run_fetches_builds_and_writes_the_outbox(tmp_path, monkeypatch):
+    import responses as responses_lib
+
+    import arxiv_atom
+    parsed = hotpapers.parse((FIXTURES / "hotpapers" / "2021-08-26---Hot-Papers.md").read_text())
+    cats = sorted({c for p in parsed.papers for c in p.categories})
+    (tmp_path / "newsletter.toml").write_text(
+        f'[newsletter]\ncategories = {cats!r}\nsite_url = "https://hot.example.org"\n'
+        '[arxiv]\napi_url = "https://export.test/api/query"\ndelay_seconds = 0\n'
+        '[sources.x]\nenabled = false\n[sources.huggingface]\nenabled = false\n'
+        '[sources.hackernews]\nenabled = false\n[sources.bluesky]\nenabled = false\n'
+        '[ranking]\nmin_paper_score = 0\n'.replace("'", '"'))
+    monkeypatch.chdir(tmp_path)
+    for k, v in ENV.items():
+        monkeypatch.setenv(k, v)
+    with Archive(tmp_path / "newsletter.db") as a:  # signals imported earlier, e.g. with 'signals import'
+        a.save_posts(parsed.posts)
+        SubscriberStore(a).add("ann@example.net", "Ann", NOW)
+    with responses_lib.RequestsMock() as rsps:
+        rsps.get("https://export.test/api/query", body=arxiv_atom.feed(
+            [(p, datetime(2021, 8, 25, 12, tzinfo=timezone.utc)) for p in parsed.papers]))
+        r = CliRunner().invoke(app, ["run", "--date", "2021-08-26", "--dry-run"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "outbox" / "2021-08-26" / "0001-ann@example.net.eml").exists()
+    assert "Dry run 2021-08-26: 1 messages" in r.output and "nothing sent" in r.output
+    assert ledger(config_mod.load(tmp_path / "newsletter.toml")) == {}
