@@ -286,6 +286,9 @@ def _check(raw: dict[str, Any], file: str) -> None:
     cats = raw["newsletter"]["categories"]
     if not cats or not all(isinstance(c, str) and c.strip() for c in cats):
         raise ConfigError(f"'newsletter.categories' in {file} must be a non-empty list of arXiv categories")
+    queries = raw["sources"]["hackernews"]["queries"]
+    if not all(isinstance(q, str) and q.strip() for q in queries):
+        raise ConfigError(f"'sources.hackernews.queries' in {file} must be a list of link hosts (strings)")
     for key, w in raw["ranking"]["weights"].items():
         if not _is_type(w, _NUM) or w < 0:
             raise ConfigError(f"'ranking.weights.{key}' in {file} must be a number >= 0")

@@ -10,6 +10,7 @@ so a ``kill -9`` loses nothing and duplicates at most one message.
 from __future__ import annotations
 
 import os
+import secrets
 import smtplib
 import socket
 import ssl
@@ -211,11 +212,12 @@ class DryRunMailer:
 
 
 def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """host:pid:nonce: unique per run, and tells whether its process still lives."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 def _alive(worker: str) -> bool:
-    host, _, pid = worker.rpartition(":")
+    host, _, pid = worker.rsplit(":", 1)[0].rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return True  # another machine's worker: assume it is still at work
     try:
