@@ -167,7 +167,11 @@ def fetch_day(cfg: Config, day: date, archive: Archive, seams: Seams | None = No
     started = seams.now()
     tick = reporter.start("arXiv papers")
     if day == mailing.latest_mailing(now):
-        rss_day, rss_papers = arxiv_source.fetch_rss(http, ax["rss_url"], cfg.categories)
+        try:
+            rss_day, rss_papers = arxiv_source.fetch_rss(http, ax["rss_url"], cfg.categories)
+        except SourceError as exc:  # the API has the same papers: use it instead
+            reporter.warn(f"arXiv RSS failed ({exc}); asking the API instead")
+            rss_day, rss_papers = None, []
         if rss_day == day:
             papers, summary.arxiv_via = rss_papers, "RSS"
     if papers is None:
@@ -222,16 +226,20 @@ def fetch_day(cfg: Config, day: date, archive: Archive, seams: Seams | None = No
         ohttp = seams.http(cfg, "X oEmbed")
         missing = [p for rp in ranked for p in rp.displayed_posts if p.source == "x" and not p.embed_html]
         tick = reporter.start("X embeds")
+        failed: list[str] = []
         for i, post in enumerate(missing, start=1):
             try:
                 html = x_source.fetch_oembed(ohttp, xcfg.oembed_url, post)
             except SourceError as exc:
-                warn(f"oEmbed unavailable for {post.url} ({exc}); a static quote is used")
+                failed.append(f"{post.url}: {exc}")
                 continue
             if html:
                 archive.set_embed(post.source, post.post_id, html)
                 summary.embeds += 1
             tick(i)
+        if failed:
+            warn(f"X oEmbed failed for {len(failed)} of {len(missing)} posts (first: {failed[0]}); "
+                 "static quotes are shown for them")
         summary.requests["x_oembed"] = ohttp.request_count
     archive.save_issue(day, seams.now(), len(papers), notes)
     return summary

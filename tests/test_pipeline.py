@@ -184,3 +184,29 @@ def test_failed_build_keeps_the_previous_post(tmp_path, monkeypatch):
             build_day(cfg, parsed.day, archive)
     assert path.read_bytes() == before
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temp file left
+
+
+@responses.activate
+def test_rss_failure_falls_back_to_the_api_and_oembed_failure_to_static_quotes(tmp_path):
+    original = POST.read_text(encoding="utf-8")
+    parsed = hotpapers.parse(original)
+    serve_day(parsed)
+    responses.get(f"{RSS}/" + "+".join(sorted({c for p in parsed.papers for c in p.categories})), status=503)
+    responses.replace(responses.GET, OEMBED, status=500)
+    cfg = config(tmp_path, parsed, http={"retries": 0})
+    # the next morning: 2020-11-18 is still the latest mailing, so RSS is tried first
+    now = datetime(2020, 11, 18, 12, tzinfo=timezone.utc)
+    reporter = NullReporter()
+    with Archive(cfg.store_path) as archive:
+        summary = fetch_day(cfg, parsed.day, archive, Seams(now=lambda: now, sleep=lambda s: None,
+                                                             env={"X_BEARER_TOKEN": "t"}), reporter)
+        assert summary.arxiv_via == "API" and summary.papers == len(parsed.papers)
+        assert reporter.warnings[0].startswith("arXiv RSS failed (arXiv answered HTTP 503")
+        assert summary.embeds == 0
+        (note,) = [w for w in summary.warnings if "oEmbed" in w]
+        assert note.startswith("X oEmbed failed for 6 of 6 posts")
+        build_day(cfg, parsed.day, archive)
+    text = (cfg.posts_dir / "2020-11-18---Hot-Papers.md").read_text()
+    # static quotes in the oEmbed shape, escaped, built from the archived post
+    assert text.count('<blockquote class="twitter-tweet"><p lang="en" dir="ltr">') == 6
+    assert "<script async src=\"https://platform.twitter.com/widgets.js\"" in text
