@@ -422,3 +422,25 @@ def test_run_dry_run_fetches_builds_and_writes_the_outbox(tmp_path, monkeypatch)
     assert (tmp_path / "outbox" / "2021-08-26" / "0001-ann@example.net.eml").exists()
     assert "Dry run 2021-08-26: 1 messages" in r.output and "nothing sent" in r.output
     assert ledger(config_mod.load(tmp_path / "newsletter.toml")) == {}
+
+
+def test_serve_command_runs_the_endpoint(tmp_path):
+    cfg = config(tmp_path, 1, "")
+    prepare(cfg, ADDRS[:1])
+    toml = tmp_path / "newsletter.toml"
+    toml.write_text('[newsletter]\nsite_url = "https://hot.example.org"\n')
+    env = {**os.environ, **ENV}
+    proc = subprocess.Popen([sys.executable, "-m", "newsletter", "--config", str(toml), "serve", "--port", "0"],
+                            env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        assert "Serving the unsubscribe endpoint on http://127.0.0.1:" in line, line
+        url = line.split(" on ")[1].split(";")[0]
+        token = urllib.parse.quote(make_token(SECRET, ADDRS[0]))
+        req = urllib.request.Request(f"{url}?t={token}", data=b"List-Unsubscribe=One-Click")
+        with urllib.request.urlopen(req, timeout=10) as r:
+            assert r.status == 200
+        assert _status(cfg, ADDRS[0]) == "unsubscribed"
+    finally:
+        proc.terminate()
+        proc.wait(10)
