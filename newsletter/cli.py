@@ -278,13 +278,8 @@ def _send(cfg: config_mod.Config, day: date, options: SendOptions) -> None:
         mailer, size = result
         for path in mailer.files:
             out.print(str(path), markup=False, highlight=False)
-        subject = ""
-        if mailer.files:
-            import email
-            import email.policy
-            subject = email.message_from_bytes(mailer.files[0].read_bytes(), policy=email.policy.default)["Subject"]
         say(f"Dry run {day}: {len(mailer.files)} messages ({size / 1024:.0f} KiB) written, nothing sent; "
-            f"subject: {subject}")
+            f"subject: {mailer.subject}")
         return
     if options.to:
         say(f"Sent one copy of {day} to {options.to} ({result}); the ledger is unchanged")

@@ -240,6 +240,11 @@ class Config:
         return self.raw["feeds"]
 
     @property
+    def feeds_base_url(self) -> str:
+        """Where feeds_dir is published."""
+        return (self.raw["feeds"]["base_url"] or f"{self.site_url}/feeds").rstrip("/")
+
+    @property
     def templates_dir(self) -> Path | None:
         v = self.raw["output"]["templates_dir"]
         return self.resolve(v) if v else None

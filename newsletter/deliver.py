@@ -195,8 +195,9 @@ class SMTPMailer:
 class DryRunMailer:
     """Writes each message as it would go out into ``folder``; no network."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, subject: str = ""):
         self.folder = folder
+        self.subject = subject
         self.n = 0
         self.files: list[Path] = []
 
@@ -256,8 +257,9 @@ def send_issue(archive: Archive, day: date, rendered: RenderedEmail, settings: M
     summary = SendSummary(day)
     store.queue(day, now())
     stale = {w for w in store.workers_sending(day) if not _alive(w)}
-    total = sum(store.counts(day).values())
-    done = sum(n for k, n in store.counts(day).items() if k in ("sent", "failed"))
+    counts = store.counts(day)
+    total = sum(counts.values())
+    done = counts.get("sent", 0) + counts.get("failed", 0)
     tries: dict[str, int] = {}
     statuses: tuple[str, ...] = ("queued", "deferred")
     skip: set[str] = set()
@@ -316,7 +318,7 @@ def dry_run(archive: Archive, day: date, rendered: RenderedEmail, settings: Mess
     ledger (to skip those already sent) but writes nothing to it."""
     store = SubscriberStore(archive)
     sent = {d.email.lower() for d in store.deliveries(day) if d.status in ("sent", "failed")}
-    mailer = DryRunMailer(folder)
+    mailer = DryRunMailer(folder, rendered.subject)
     size = 0
     for sub in store.all("subscribed"):
         if sub.email.lower() in sent:

@@ -94,3 +94,8 @@ class Issue:
     @property
     def slug(self) -> str:
         return f"hot-papers-{self.date.isoformat()}"
+
+
+def issue_url(site_url: str, issue: Issue) -> str:
+    """The web page of an issue (the post's slug under the site)."""
+    return f"{site_url.rstrip('/')}/{issue.slug}"

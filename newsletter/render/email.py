@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from html import escape as html_escape
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,7 +20,7 @@ import css_inline
 import jinja2
 from mjml import mjml2html
 
-from newsletter.models import Issue, Post, RankedPaper
+from newsletter.models import Issue, Post, RankedPaper, issue_url
 from newsletter.render.common import authors_short, figures_text, post_author, post_counts
 from newsletter.render.templates import bundled_dir, environment
 from newsletter.text import collapse, strip_control
@@ -37,7 +38,7 @@ class EmailSettings:
     max_papers: int
     abstract_chars: int
     posts_per_paper: int
-    web_url_base: str
+    site_url: str
     feed_url: str
     template: str
     text_template: str
@@ -45,10 +46,9 @@ class EmailSettings:
     @classmethod
     def from_config(cls, cfg) -> "EmailSettings":
         e = cfg.email
-        base = (cfg.feeds["base_url"] or f"{cfg.site_url}/feeds").rstrip("/")
         return cls(
             title=cfg.title, subject=e["subject"], max_papers=e["max_papers"], abstract_chars=e["abstract_chars"],
-            posts_per_paper=e["posts_per_paper"], web_url_base=cfg.site_url, feed_url=f"{base}/papers.atom",
+            posts_per_paper=e["posts_per_paper"], site_url=cfg.site_url, feed_url=f"{cfg.feeds_base_url}/papers.atom",
             template=str(cfg.resolve(e["template"])) if e["template"] else "",
             text_template=str(cfg.resolve(e["text_template"])) if e["text_template"] else "",
         )
@@ -63,9 +63,7 @@ class RenderedEmail:
 
     def for_recipient(self, unsubscribe_url: str) -> "RenderedEmail":
         """The same email with a recipient's own unsubscribe link."""
-        import html as _html
-
-        return RenderedEmail(self.subject, self.html.replace(UNSUBSCRIBE_PLACEHOLDER, _html.escape(unsubscribe_url)),
+        return RenderedEmail(self.subject, self.html.replace(UNSUBSCRIBE_PLACEHOLDER, html_escape(unsubscribe_url)),
                              self.text.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe_url), self.preheader)
 
 
@@ -126,7 +124,7 @@ def render_email(issue: Issue, s: EmailSettings, templates_dir: str | None = Non
     context = dict(
         issue=issue, shown=shown, title=s.title, subject=subject_line(issue, s.subject),
         preheader=preheader(issue, shown), preheader_line=f"{s.title} · {issue.date:%A %-d %B %Y}",
-        web_url=f"{s.web_url_base}/{issue.slug}", feed_url=s.feed_url, unsubscribe_url=unsubscribe_url,
+        web_url=issue_url(s.site_url, issue), feed_url=s.feed_url, unsubscribe_url=unsubscribe_url,
         clean=collapse, authors=authors_short, figures_text=figures_text, post_author=post_author,
         post_counts=post_counts, posts=posts, cut=lambda t: cut_at_word(t, s.abstract_chars), wrap=_wrap,
     )

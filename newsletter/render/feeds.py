@@ -17,7 +17,7 @@ from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 
 from newsletter import __version__
-from newsletter.models import Issue, RankedPaper
+from newsletter.models import Issue, RankedPaper, issue_url
 from newsletter.render.common import authors_short, figures_text, post_author, post_counts
 from newsletter.render.templates import environment
 from newsletter.text import collapse, strip_control
@@ -49,7 +49,7 @@ class FeedSettings:
             author_name=collapse(f["author_name"]) or title,
             author_email=f["author_email"],
             site_url=cfg.site_url,
-            base_url=(f["base_url"] or f"{cfg.site_url}/feeds").rstrip("/"),
+            base_url=cfg.feeds_base_url,
             newsletter_title=cfg.title,
         )
 
@@ -65,10 +65,6 @@ def paper_id(s: FeedSettings, issue: Issue, rp: RankedPaper) -> str:
 
 def issue_id(s: FeedSettings, issue: Issue) -> str:
     return f"tag:{s.host},{issue.date.isoformat()}:{issue.slug}"
-
-
-def issue_url(s: FeedSettings, issue: Issue) -> str:
-    return f"{s.site_url}/{issue.slug}"
 
 
 class _Entry(FeedEntry):
@@ -158,7 +154,7 @@ def _daily_entry(fg: FeedGenerator, s: FeedSettings, issue: Issue, html: str, ki
     fe.title(f"{s.newsletter_title} {issue.date.isoformat()}")
     if kind == "rss":
         fe.guid(issue_id(s, issue), permalink=False)
-    fe.link(href=issue_url(s, issue), rel="alternate", type="text/html")
+    fe.link(href=issue_url(s.site_url, issue), rel="alternate", type="text/html")
     when = issue.created_at.astimezone(timezone.utc)
     fe.published(when)
     fe.updated(when)
@@ -234,7 +230,7 @@ def _json_daily(s: FeedSettings, issue: Issue, html: str) -> dict:
     when = issue.created_at.astimezone(timezone.utc).isoformat()
     return {
         "id": issue_id(s, issue),
-        "url": issue_url(s, issue),
+        "url": issue_url(s.site_url, issue),
         "title": f"{s.newsletter_title} {issue.date.isoformat()}",
         "content_html": html,
         "summary": _digest_summary(issue),

@@ -9,7 +9,6 @@ read from the rich-text facets and from external embeds.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +17,7 @@ from newsletter.http import HttpClient
 from newsletter.links import arxiv_ids_in
 from newsletter.mailing import Window
 from newsletter.models import Post
-from newsletter.sources.common import add_new, json_of, parse_time
+from newsletter.sources.common import SearchResult, add_new, json_of, parse_time
 from newsletter.text import strip_control
 
 SOURCE = "bluesky"
@@ -71,12 +70,6 @@ def parse_search(payload: Any, collected_at: datetime) -> tuple[list[Post], str 
     return posts, str(cursor) if cursor else None
 
 
-@dataclass
-class Result:
-    posts: list[Post] = field(default_factory=list)
-    requests: int = 0
-    capped: str | None = None
-
 
 def login(http: HttpClient, api_url: str, handle: str, password: str) -> str:
     resp = http.request("POST", f"{api_url.rstrip('/')}/com.atproto.server.createSession",
@@ -93,8 +86,8 @@ def login(http: HttpClient, api_url: str, handle: str, password: str) -> str:
 
 
 def search(http: HttpClient, api_url: str, token: str, query: str, window: Window, *, max_requests: int,
-           clock: Callable[[], datetime]) -> Result:
-    result = Result()
+           clock: Callable[[], datetime]) -> SearchResult:
+    result = SearchResult()
     params: dict[str, Any] = {
         "q": query, "domain": "arxiv.org", "sort": "latest", "limit": 100,
         "since": window.start.strftime("%Y-%m-%dT%H:%M:%SZ"), "until": window.end.strftime("%Y-%m-%dT%H:%M:%SZ"),

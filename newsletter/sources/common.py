@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -11,6 +12,15 @@ import requests
 
 from newsletter.errors import MalformedResponse
 from newsletter.models import Post
+
+
+@dataclass
+class SearchResult:
+    """What a paged search brought back, and why it stopped early if it did."""
+
+    posts: list[Post] = field(default_factory=list)
+    requests: int = 0
+    capped: str | None = None
 
 
 def parse_time(value: Any) -> datetime | None:

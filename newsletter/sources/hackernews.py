@@ -8,7 +8,6 @@ with the number of papers. Figures: points and comments.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -17,7 +16,7 @@ from newsletter.http import HttpClient
 from newsletter.links import arxiv_ids_in
 from newsletter.mailing import Window
 from newsletter.models import Post
-from newsletter.sources.common import add_new, json_of
+from newsletter.sources.common import SearchResult, add_new, json_of
 from newsletter.text import collapse, strip_control
 
 SOURCE = "hackernews"
@@ -52,16 +51,10 @@ def parse_search(payload: Any, collected_at: datetime) -> tuple[list[Post], int]
     return posts, int(pages) if isinstance(pages, int) else 1
 
 
-@dataclass
-class Result:
-    posts: list[Post] = field(default_factory=list)
-    requests: int = 0
-    capped: str | None = None
-
 
 def search(http: HttpClient, api_url: str, queries: list[str], window: Window, *, max_requests: int,
-           clock: Callable[[], datetime]) -> Result:
-    result = Result()
+           clock: Callable[[], datetime]) -> SearchResult:
+    result = SearchResult()
     seen: set[str] = set()
     t0, t1 = int(window.start.timestamp()), int(window.end.timestamp())
     for query in queries:

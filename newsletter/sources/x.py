@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,7 +19,7 @@ from newsletter.http import HttpClient
 from newsletter.links import arxiv_ids_in
 from newsletter.mailing import Window
 from newsletter.models import Post
-from newsletter.sources.common import add_new, json_of, parse_time
+from newsletter.sources.common import SearchResult, add_new, json_of, parse_time
 from newsletter.text import strip_control
 
 SOURCE = "x"
@@ -91,12 +90,6 @@ def parse_search(payload: Any, collected_at: datetime) -> tuple[list[Post], str 
     return posts, token
 
 
-@dataclass
-class XResult:
-    posts: list[Post] = field(default_factory=list)
-    requests: int = 0
-    capped: str | None = None  # why collection stopped early, if it did
-
 
 def endpoint_for(window: Window, now: datetime, configured: str) -> str:
     if configured in ("recent", "all"):
@@ -126,7 +119,7 @@ def search_posts(
     *,
     clock: Callable[[], datetime],
     on_page: Callable[[int], None] | None = None,
-) -> XResult:
+) -> SearchResult:
     """Every original post in ``window`` that links an arXiv paper."""
     kind = endpoint_for(window, now, cfg.endpoint)
     url = f"{cfg.api_url.rstrip('/')}/tweets/search/{kind}"
@@ -145,7 +138,7 @@ def search_posts(
         "user.fields": "username,name",
     }
     headers = {"Authorization": f"Bearer {token}"}
-    result = XResult()
+    result = SearchResult()
     seen: set[str] = set()
     while True:
         if result.requests >= cfg.max_requests:
