@@ -1,36 +1,60 @@
-"""The command line. It parses options, wires objects, and turns the
-library's errors into one ``Error: ...`` line and an exit code."""
+"""The command line. It parses options, calls the library and prints; the
+library's errors become one ``Error: ...`` line and an exit code, in one
+place (``_Group.invoke``). Stages are imported inside the commands that use
+them, so ``newsletter --help`` starts fast."""
 
 from __future__ import annotations
 
-import functools
-import os
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
-from newsletter import config as config_mod
-from newsletter import demo as demo_mod
-from newsletter import mailing
-from newsletter.deliver import SendSummary, SomeFailed
 from newsletter.errors import EXIT_ERROR, NewsletterError
-from newsletter.message import InvalidAddress, check_address
-from newsletter.pipeline import (SendOptions, Seams, build_day, fetch_day, load_issue, render_issue_email,
-                                 send_day)
-from newsletter.store import Archive, SubscriberStore
+from newsletter.text import collapse, strip_control
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
+    from newsletter.pipeline import Seams
+
+FIRST_ARXIV_DAY = date(1991, 8, 14)
+
+
+class _Group(TyperGroup):
+    """Every command runs through here: expected errors are one line and an
+    exit code; unexpected ones too, unless --debug (then the traceback)."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, TyperException):
+            raise
+        except NewsletterError as exc:
+            if state.debug:
+                raise
+            say(f"Error: {exc}")
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            say("Interrupted.")
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            if type(exc).__module__.startswith("typer.") or state.debug:  # usage errors: Typer prints them
+                raise
+            say(f"Error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
+            raise typer.Exit(EXIT_ERROR) from None
+
 
 app = typer.Typer(
     name="newsletter",
+    cls=_Group,
     help=(
         "Hot Papers: each arXiv mailing day's papers ranked by the attention they got on "
-        "social media, published as a Markdown post.\n\n"
-        "Typical day: 'newsletter run' (fetch + build the latest mailing). "
+        "social media, published as a Markdown post, feeds and an email.\n\n"
+        "Typical day: 'newsletter run' (fetch + build the latest mailing, then send). "
         "Exit codes: 0 ok, 1 error, 3 no arXiv mailing that day, 4 nothing reached the threshold, "
         "5 some recipients failed or were deferred."
     ),
@@ -38,8 +62,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
-out = Console()
 
 
 class State:
@@ -63,35 +85,20 @@ def _main(
     state.quiet = quiet
 
 
-def handle_errors(fn: Callable) -> Callable:
-    """One place where expected errors become a line and an exit code."""
+def say(message: str) -> None:
+    """One line for the user on stderr: never wrapped, no control characters."""
+    typer.echo(collapse(message), err=True)
 
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except NewsletterError as exc:
-            if state.debug:
-                raise
-            err.print(f"Error: {exc}", markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            err.print("Interrupted.")
-            raise typer.Exit(130) from None
-        except Exception as exc:  # an unexpected failure: still one line, unless --debug
-            if state.debug:
-                raise
-            err.print(f"Error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
-                      markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(EXIT_ERROR) from None
 
-    return wrapper
+def out(line: str) -> None:
+    """A result on stdout (file paths, tab-separated rows), one per line."""
+    typer.echo(strip_control(line).replace("\r", " ").replace("\n", " "))
 
 
 class ProgressReporter:
-    """Progress bars and warnings on stderr."""
+    """Progress bars on stderr (when it is a terminal) and one-line warnings."""
 
-    def __init__(self, progress: Progress | None):
+    def __init__(self, progress: Any):
         self.progress = progress
 
     def start(self, label: str) -> Callable[[int], None]:
@@ -101,157 +108,192 @@ class ProgressReporter:
         return lambda n: self.progress.update(task, completed=n)
 
     def warn(self, message: str) -> None:
-        (self.progress.console if self.progress else err).print(
-            f"Warning: {message}", markup=False, highlight=False, style="yellow")
+        line = f"Warning: {collapse(message)}"
+        if self.progress is not None:
+            self.progress.console.print(line, markup=False, highlight=False, soft_wrap=True, style="yellow")
+        else:
+            typer.echo(line, err=True)
 
 
-def _progress() -> Progress | None:
-    if state.quiet:
+def _progress() -> Any:
+    import sys
+
+    if state.quiet or not sys.stderr.isatty():
         return None
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                    TextColumn("{task.completed}"), TimeElapsedColumn(), console=err, transient=True)
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}"),
+                    TimeElapsedColumn(), console=Console(stderr=True), transient=True)
 
 
-def say(message: str) -> None:
-    """A line for the user on stderr, never re-wrapped."""
-    err.print(message, markup=False, highlight=False, soft_wrap=True)
+class _Progressing:
+    """``with _Progressing() as reporter``: a live progress display if any."""
+
+    def __enter__(self) -> ProgressReporter:
+        self.progress = _progress()
+        if self.progress is not None:
+            self.progress.__enter__()
+        return ProgressReporter(self.progress)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.__exit__(*exc)
 
 
-def _config() -> config_mod.Config:
+def _config() -> "Config":
+    from newsletter import config as config_mod
+
     return config_mod.load(state.config_path)
 
 
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
 def _day(value: Optional[str]) -> date:
+    from newsletter import mailing
+
     if value is None:
-        return mailing.latest_mailing(datetime.now(timezone.utc))
+        return mailing.latest_mailing(_now())
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value.strip())
     except ValueError:
-        raise NewsletterError(f"--date must look like YYYY-MM-DD, not {value!r}") from None
+        raise NewsletterError(f"--date must look like YYYY-MM-DD, not {collapse(value)[:40]!r}") from None
+    if day < FIRST_ARXIV_DAY:
+        raise NewsletterError(f"--date {day} is before arXiv existed (August 1991); pick a later date")
+    if day > _now().date() + timedelta(days=7):
+        raise NewsletterError(f"--date {day} is in the future; arXiv has not announced it yet")
+    return day
+
+
+def _archive(cfg: "Config") -> Any:
+    from newsletter.files import check_output_dirs
+    from newsletter.store import Archive
+
+    check_output_dirs({"[store] path": cfg.store_path.parent})
+    return Archive(cfg.store_path)
 
 
 DateOpt = Annotated[Optional[str], typer.Option(
     "--date", "-d", help="arXiv mailing date YYYY-MM-DD (default: the latest mailing).", show_default=False)]
-
-
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Fail when any signal source fails (default: skip it "
                                                            "with a warning kept on the issue).")]
+ReplaceOpt = Annotated[bool, typer.Option("--replace", help="Replace the archived papers of the day even when "
+                                                             "arXiv now answers with fewer.")]
 
 
-def _fetch(cfg: config_mod.Config, day: date, seams: Seams | None = None, strict: bool = False):
-    with Archive(cfg.store_path) as archive:
-        progress = _progress()
-        reporter = ProgressReporter(progress)
-        if progress:
-            with progress:
-                return fetch_day(cfg, day, archive, seams, reporter, strict=strict)
-        return fetch_day(cfg, day, archive, seams, reporter, strict=strict)
+def _fetch(cfg: "Config", day: date, seams: "Seams | None" = None, strict: bool = False, replace: bool = False) -> Any:
+    from newsletter.pipeline import fetch_day
+
+    with _archive(cfg) as archive, _Progressing() as reporter:
+        return fetch_day(cfg, day, archive, seams, reporter, strict=strict, replace=replace)
 
 
-def _build(cfg: config_mod.Config, day: date):
-    mailing.require_mailing_day(day)
-    with Archive(cfg.store_path) as archive:
+def _build(cfg: "Config", day: date) -> Any:
+    from newsletter.pipeline import build_day
+
+    with _archive(cfg) as archive:
         return build_day(cfg, day, archive)
 
 
 @app.command()
-@handle_errors
-def fetch(date_: DateOpt = None, strict: StrictOpt = False) -> None:
-    """Collect a day's papers (arXiv) and signals (X, Hugging Face, Hacker News, Bluesky) into the archive."""
+def fetch(date_: DateOpt = None, strict: StrictOpt = False, replace: ReplaceOpt = False) -> None:
+    """Collect a day's papers (arXiv) and signals (every enabled source) into the archive."""
     cfg = _config()
-    summary = _fetch(cfg, _day(date_), strict=strict)
+    summary = _fetch(cfg, _day(date_), strict=strict, replace=replace)
     say(f"Fetched {summary.line()}")
 
 
 @app.command()
-@handle_errors
 def build(date_: DateOpt = None) -> None:
     """Write a day's outputs from the archive (no network)."""
     cfg = _config()
     summary = _build(cfg, _day(date_))
     for path in summary.files:
-        out.print(str(path), markup=False, highlight=False)
+        out(str(path))
     say(f"Built {summary.line()}")
 
 
 @app.command()
-@handle_errors
 def run(
     date_: DateOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Write the emails to the outbox instead of sending.")] = False,
     send: Annotated[bool, typer.Option("--send/--no-send", help="Send the email to subscribers (when there are any).")] = True,
     strict: StrictOpt = False,
+    replace: ReplaceOpt = False,
 ) -> None:
     """Fetch a day, build it, then send it to the subscribers."""
+    from newsletter.pipeline import run_day
+
     cfg = _config()
     day = _day(date_)
-    fetched = _fetch(cfg, day, strict=strict)
-    built = _build(cfg, day)
-    for path in built.files:
-        out.print(str(path), markup=False, highlight=False)
-    say(f"Done {fetched.line()}; {len(built.files)} files written")
-    if send:
-        with Archive(cfg.store_path) as archive:
-            has_subscribers = bool(SubscriberStore(archive).all("subscribed"))
-        if has_subscribers:
-            _send(cfg, day, SendOptions(dry_run=dry_run))
-        else:
-            say("No subscribers: nothing to send (add some with 'newsletter subscribers add').")
-
-
-def _from_archive(cfg: config_mod.Config, day: date, read):
-    """``read(cfg, archive, day)`` for a mailing day, with the archive open."""
-    mailing.require_mailing_day(day)
-    with Archive(cfg.store_path) as archive:
-        return read(cfg, archive, day)
+    with _archive(cfg) as archive, _Progressing() as reporter:
+        result = run_day(cfg, day, archive, reporter=reporter, strict=strict, replace=replace, send=send,
+                         dry_run=dry_run)
+    for path in result.built.files:
+        out(str(path))
+    say(f"Done {result.fetched.line()}; {len(result.built.files)} files written")
+    if not send:
+        return
+    if result.sent is None:
+        say("No subscribers: nothing to send (add some with 'newsletter subscribers add').")
+    else:
+        _report_send(day, result.sent, dry_run)
 
 
 @app.command("rank")
-@handle_errors
 def rank_cmd(
     date_: DateOpt = None,
-    limit: Annotated[int, typer.Option(help="Show at most this many papers.")] = 50,
+    limit: Annotated[int, typer.Option(help="Show at most this many papers.", min=1)] = 50,
 ) -> None:
     """Show a day's ranking from the archive: rank, score, figures, title."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from newsletter import mailing
+    from newsletter.pipeline import load_issue
+
     cfg, day = _config(), _day(date_)
-    issue = _from_archive(cfg, day, load_issue)
-    table = Table(title=f"{cfg.title} {day}: {len(issue.papers)} of {issue.paper_count} papers ranked")
-    table.add_column("#", justify="right")
-    table.add_column("score", justify="right")
-    table.add_column("figures")
-    table.add_column("arXiv")
-    table.add_column("title")
+    mailing.require_mailing_day(day)
+    with _archive(cfg) as archive:
+        issue = load_issue(cfg, archive, day)
+    table = Table(title=f"{collapse(cfg.title)} {day}: {len(issue.papers)} of {issue.paper_count} papers ranked")
+    for col, justify in (("#", "right"), ("score", "right"), ("figures", "left"), ("arXiv", "left"), ("title", "left")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for rp in issue.papers[:limit]:
         figs = "; ".join(
             f"{f.source} " + " ".join(f"{k} {v}" for k, v in sorted(f.totals.items()) if k != "posts")
             for f in rp.figures)
-        table.add_row(str(rp.rank), str(rp.score), figs, rp.paper.arxiv_id, rp.paper.title)
-    out.print(table)
+        table.add_row(str(rp.rank), str(rp.score), collapse(figs), rp.paper.arxiv_id, collapse(rp.paper.title))
+    console = Console()
+    console.print(table, markup=False, highlight=False)
     for note in issue.notes:
-        out.print(f"note: {note}", markup=False, highlight=False)
+        out(f"note: {note}")
 
 
 @app.command()
-@handle_errors
 def preview(
     date_: DateOpt = None,
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 8025,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).", min=0, max=65535)] = 8025,
     open_browser: Annotated[bool, typer.Option("--open/--no-open", help="Open a browser if there is one.")] = True,
 ) -> None:
     """Serve a day's email on 127.0.0.1 (HTML at /, text at /text) until Ctrl-C."""
     import webbrowser
 
+    from newsletter.pipeline import render_issue_email
     from newsletter.preview import make_server
 
     cfg, day = _config(), _day(date_)
-    email = _from_archive(cfg, day, render_issue_email)
+    with _archive(cfg) as archive:
+        email = render_issue_email(cfg, archive, day)
     try:
         server = make_server(email, port)
     except OSError as exc:
         raise NewsletterError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); try --port 0") from None
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     say(f"Previewing {day}: {url} (text part at {url}text); Ctrl-C to stop")
-    out.print(url, markup=False, highlight=False)
+    out(url)
     if open_browser:
         try:
             webbrowser.open(url)
@@ -263,38 +305,27 @@ def preview(
         server.server_close()
 
 
-def _send(cfg: config_mod.Config, day: date, options: SendOptions) -> None:
-    mailing.require_mailing_day(day)
-    with Archive(cfg.store_path) as archive:
-        progress = _progress()
-        if options.dry_run or options.to or progress is None:
-            result = send_day(cfg, day, archive, options)
-        else:
-            with progress:
-                task = progress.add_task("Sending", total=None)
-                result = send_day(cfg, day, archive, options,
-                                  on_progress=lambda n, total: progress.update(task, completed=n, total=total))
-    if options.dry_run:
+def _report_send(day: date, result: Any, dry_run: bool) -> None:
+    from newsletter.delivery.send import SomeFailed
+
+    if dry_run:
         mailer, size = result
         for path in mailer.files:
-            out.print(str(path), markup=False, highlight=False)
+            out(str(path))
+        for skipped in mailer.skipped:
+            say(f"Skipped: {skipped}")
         say(f"Dry run {day}: {len(mailer.files)} messages ({size / 1024:.0f} KiB) written, nothing sent; "
             f"subject: {mailer.subject}")
         return
-    if options.to:
-        say(f"Sent one copy of {day} to {options.to} ({result}); the ledger is unchanged")
-        return
-    summary: SendSummary = result
-    for failure in summary.failures:
+    for failure in result.failures:
         say(f"Failed: {failure}")
-    say(f"Sent {summary.line()}")
-    if summary.failed or summary.deferred:
-        raise SomeFailed(f"{summary.failed} failed, {summary.deferred} deferred; "
+    say(f"Sent {result.line()}")
+    if result.failed or result.deferred:
+        raise SomeFailed(f"{result.failed} failed, {result.deferred} deferred; "
                          f"'newsletter send --date {day}' retries the deferred ones")
 
 
 @app.command("send")
-@handle_errors
 def send_cmd(
     date_: DateOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Write each message to {outbox}/{date}/ as .eml; "
@@ -302,32 +333,50 @@ def send_cmd(
     to: Annotated[Optional[str], typer.Option("--to", help="Send one copy to this address, outside the ledger.")] = None,
 ) -> None:
     """Send a built day's email to every subscriber who has not had it (resumes after a crash)."""
-    cfg = _config()
-    _send(cfg, _day(date_), SendOptions(dry_run=dry_run, to=to))
+    from newsletter import pipeline
+
+    cfg, day = _config(), _day(date_)
+    with _archive(cfg) as archive:
+        if dry_run:
+            _report_send(day, pipeline.dry_run_day(cfg, day, archive), True)
+        elif to:
+            reply = pipeline.send_copy(cfg, day, archive, to)
+            say(f"Sent one copy of {day} to {to} ({reply}); the ledger is unchanged")
+        else:
+            with _Progressing() as reporter:
+                progress = reporter.progress
+                on_progress = None
+                if progress is not None:
+                    task = progress.add_task("Sending", total=None)
+                    on_progress = lambda n, total: progress.update(task, completed=n, total=total)  # noqa: E731
+                result = pipeline.send_day(cfg, day, archive, on_progress=on_progress)
+            _report_send(day, result, False)
 
 
 @app.command()
-@handle_errors
 def status(date_: DateOpt = None) -> None:
     """Delivery counts for a day: sent, queued, deferred, failed."""
-    cfg = _config()
-    day = _day(date_)
-    with Archive(cfg.store_path) as archive:
+    from newsletter.delivery.ledger import SubscriberStore
+
+    cfg, day = _config(), _day(date_)
+    with _archive(cfg) as archive:
         store = SubscriberStore(archive)
         counts = store.counts(day)
-        subscribed = len(store.all("subscribed"))
+        subscribed, pending = store.pending(day)
         rows = store.deliveries(day)
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=f"Delivery of {day}")
     for col in ("status", "count"):
         table.add_column(col)
     for key in ("sent", "sending", "queued", "deferred", "failed"):
         table.add_row(key, str(counts.get(key, 0)))
-    out.print(table)
+    Console().print(table)
     for r in rows:
         if r.status in ("failed", "deferred"):
-            out.print(f"{r.status}: {r.email}: {r.reply}", markup=False, highlight=False)
-    pending = subscribed - counts.get("sent", 0) - counts.get("failed", 0)
-    say(f"{day}: {counts.get('sent', 0)} sent, {max(pending, 0)} of {subscribed} subscribers still to send")
+            out(f"{r.status}: {r.email}: {r.reply}")
+    say(f"{day}: {counts.get('sent', 0)} sent, {pending} of {subscribed} subscribers still to send")
 
 
 def _read_text(file: Path) -> str:
@@ -342,48 +391,62 @@ app.add_typer(signals_app, name="signals")
 
 
 @signals_app.command("import")
-@handle_errors
 def signals_import(
     file: Annotated[Path, typer.Argument(help="CSV (header row) or JSON list: arxiv, source, score "
                                               "[, post_id, url, author, text, created_at, other numeric figures].")],
 ) -> None:
     """Import signals for any source; they count for every archived day that has the paper."""
-    from newsletter.sources.imported import parse
+    from newsletter.pipeline import import_signals
 
     cfg = _config()
     text = _read_text(file)
-    posts, errors = parse(text, file.name, _now())
-    with Archive(cfg.store_path) as archive:
-        archive.save_posts(posts)
-        known = {r[0] for r in archive.db.execute("SELECT arxiv_id FROM day_papers")}
-    for e in errors:
+    with _archive(cfg) as archive:
+        summary = import_signals(archive, text, file.name, _now())
+    for e in summary.errors:
         say(f"{file}: {e}")
-    matched = sum(1 for p in posts if set(p.arxiv_ids) & known)
-    sources = ", ".join(sorted({p.source for p in posts})) or "none"
-    say(f"Imported {file}: {len(posts)} signals ({sources}), {matched} for archived papers, {len(errors)} invalid")
-    if errors:
+    say(summary.line(str(file)))
+    if summary.errors:
         raise typer.Exit(1)
+
+
+@signals_app.command("remove")
+def signals_remove(
+    source: Annotated[str, typer.Argument(help="The source name, e.g. 'mastodon'.")],
+    paper: Annotated[Optional[str], typer.Option("--paper", help="Only signals linking this arXiv id.")] = None,
+    date_: Annotated[Optional[str], typer.Option("--date", help="Only signals for papers of this mailing day.")] = None,
+) -> None:
+    """Remove signals of a source from the archive (then 'newsletter build' the days again)."""
+    from newsletter.links import normalize_id
+
+    cfg = _config()
+    arxiv_id = None
+    if paper:
+        arxiv_id = normalize_id(paper)
+        if not arxiv_id:
+            raise NewsletterError(f"--paper {collapse(paper)!r} is not an arXiv id or link")
+    day = _day(date_) if date_ else None
+    with _archive(cfg) as archive:
+        removed = archive.remove_posts(source.strip().lower(), arxiv_id, day)
+    say(f"Removed {removed} {collapse(source)} signal{'s' if removed != 1 else ''}")
 
 
 subscribers_app = typer.Typer(help="Manage subscribers (kept in the archive).", no_args_is_help=True)
 app.add_typer(subscribers_app, name="subscribers")
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 @subscribers_app.command("add")
-@handle_errors
 def subscribers_add(
     addresses: Annotated[list[str], typer.Argument(help="Email addresses.")],
     name: Annotated[str, typer.Option(help="Display name (for a single address).")] = "",
 ) -> None:
     """Subscribe addresses (an unsubscribed address is subscribed again)."""
+    from newsletter.delivery.ledger import SubscriberStore
+    from newsletter.delivery.message import InvalidAddress, check_address
+
     cfg = _config()
     bad = []
     results: dict[str, int] = {}
-    with Archive(cfg.store_path) as archive:
+    with _archive(cfg) as archive:
         store = SubscriberStore(archive)
         for raw in addresses:
             try:
@@ -391,7 +454,7 @@ def subscribers_add(
             except InvalidAddress as exc:
                 bad.append(str(exc))
                 continue
-            r = store.add(address, name, _now())
+            r = store.add(address, collapse(name), _now())
             results[r] = results.get(r, 0) + 1
     for b in bad:
         say(f"Skipped: {b}")
@@ -402,48 +465,46 @@ def subscribers_add(
 
 
 @subscribers_app.command("remove")
-@handle_errors
 def subscribers_remove(addresses: Annotated[list[str], typer.Argument(help="Email addresses.")]) -> None:
     """Delete subscribers from the archive altogether (use 'unsubscribe' to keep a record)."""
+    from newsletter.delivery.ledger import SubscriberStore
+
     cfg = _config()
-    with Archive(cfg.store_path) as archive:
+    with _archive(cfg) as archive:
         store = SubscriberStore(archive)
         removed = sum(store.remove(a.strip()) for a in addresses)
     say(f"{removed} removed, {len(addresses) - removed} not found")
 
 
 @subscribers_app.command("list")
-@handle_errors
 def subscribers_list(
     all_: Annotated[bool, typer.Option("--all", help="Include unsubscribed addresses.")] = False,
 ) -> None:
     """List subscribers (email, name, status) as tab-separated lines."""
+    from newsletter.delivery.ledger import SubscriberStore
+
     cfg = _config()
-    with Archive(cfg.store_path) as archive:
+    with _archive(cfg) as archive:
         subs = SubscriberStore(archive).all(None if all_ else "subscribed")
     for s in subs:
-        typer.echo(f"{s.email}\t{s.name}\t{s.status}")
+        out(f"{s.email}\t{s.name}\t{s.status}")
     say(f"{len(subs)} {'addresses' if all_ else 'subscribers'}")
 
 
 @subscribers_app.command("import")
-@handle_errors
 def subscribers_import(
     file: Annotated[Path, typer.Argument(help="CSV file: email[,name] per line; a header row is optional.")],
     resubscribe: Annotated[bool, typer.Option("--resubscribe", help="Subscribe again addresses that unsubscribed.")] = False,
 ) -> None:
     """Import subscribers from CSV: bad lines are reported with their numbers, the rest imported."""
-    from newsletter.subscribers import parse_csv
+    from newsletter.delivery.ledger import SubscriberStore
+    from newsletter.delivery.subscribers import parse_csv
 
     cfg = _config()
     text = _read_text(file)
     rows, errors = parse_csv(text)
-    results: dict[str, int] = {}
-    with Archive(cfg.store_path) as archive:
-        store = SubscriberStore(archive)
-        for row in rows:
-            r = store.add(row.email, row.name, _now(), resubscribe=resubscribe)
-            results[r] = results.get(r, 0) + 1
+    with _archive(cfg) as archive:
+        results = SubscriberStore(archive).add_many([(r.email, r.name) for r in rows], _now(), resubscribe=resubscribe)
     for e in errors:
         say(f"{file}: {e}")
     say(f"Imported {file}: {results.get('added', 0)} added, {results.get('resubscribed', 0)} resubscribed, "
@@ -454,74 +515,60 @@ def subscribers_import(
 
 
 @app.command()
-@handle_errors
 def unsubscribe(addresses: Annotated[list[str], typer.Argument(help="Email addresses.")]) -> None:
     """Unsubscribe addresses by hand (e.g. for mailto: requests); they stay on record."""
+    from newsletter.delivery.ledger import SubscriberStore
+
     cfg = _config()
-    with Archive(cfg.store_path) as archive:
+    with _archive(cfg) as archive:
         store = SubscriberStore(archive)
         done = sum(store.set_status(a.strip(), "unsubscribed", _now()) for a in addresses)
     say(f"{done} unsubscribed, {len(addresses) - done} not subscribed")
 
 
 @app.command()
-@handle_errors
 def serve(
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8080,
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=0, max=65535)] = 8080,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
 ) -> None:
-    """Run the unsubscribe endpoint (newsletter.web:app) with the standard library's WSGI server."""
-    from wsgiref.simple_server import WSGIRequestHandler, make_server
-
-    from newsletter.web import make_app
+    """Run the web app (unsubscribe endpoint) with waitress, a production WSGI server."""
+    from newsletter.delivery.web import make_server
 
     cfg = _config()
-    if not os.environ.get(cfg.delivery["secret_env"]):
-        raise NewsletterError(f"${cfg.delivery['secret_env']} is not set; the endpoint cannot check tokens without it")
-
-    class Quiet(WSGIRequestHandler):
-        def log_message(self, format, *args):  # noqa: A002
-            err.print(f"{self.address_string()} {format % args}", markup=False, highlight=False)
-
+    server = make_server(cfg, host, port)
+    say(f"Serving the unsubscribe endpoint on http://{host}:{server.effective_port}/unsubscribe; Ctrl-C to stop")
     try:
-        server = make_server(host, port, make_app(cfg), handler_class=Quiet)
-    except OSError as exc:
-        raise NewsletterError(f"cannot listen on {host}:{port} ({exc.strerror})") from None
-    say(f"Serving the unsubscribe endpoint on http://{host}:{server.server_port}/unsubscribe; Ctrl-C to stop")
-    try:
-        server.serve_forever()
+        server.run()
     finally:
-        server.server_close()
+        server.close()
 
 
 @app.command()
-@handle_errors
 def init(force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False) -> None:
     """Write a commented config file (at --config, or ./newsletter.toml)."""
+    from newsletter import config as config_mod
+    from newsletter.files import write_atomic
+
     path, _ = config_mod.find_config_path(state.config_path)
     if path.exists() and not force:
         raise NewsletterError(f"{path} already exists; use --force to overwrite it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(config_mod.DEFAULT_TOML, encoding="utf-8")
+    write_atomic(path, config_mod.default_toml())
     say(f"Wrote {path}; edit it, set $X_BEARER_TOKEN if you have one, then run 'newsletter run'.")
 
 
 @app.command()
-@handle_errors
 def demo(
     folder: Annotated[Path, typer.Option("--dir", help="Where to write the demo.")] = Path("demo"),
+    force: Annotated[bool, typer.Option("--force", help="Write into a folder that already holds a config or "
+                                                         "an archive (the demo's day is added to it).")] = False,
 ) -> None:
-    """Run the whole pipeline offline on a recorded day (2026-07-31), writing under ./demo/."""
-    folder.mkdir(parents=True, exist_ok=True)
-    cfg = demo_mod.demo_config(folder.resolve())
-    demo_mod.write_demo_toml(folder)
-    seams = Seams(now=lambda: demo_mod.NOW, sleep=lambda s: None, env={},
-                  session_factory=demo_mod.session_factory(cfg))
-    fetched = _fetch(cfg, demo_mod.DAY, seams)
-    built = _build(cfg, demo_mod.DAY)
-    for path in built.files:
-        out.print(str(path), markup=False, highlight=False)
-    say(f"Demo {fetched.line()}; {len(built.files)} files written under {folder}/")
+    """Run the whole pipeline offline on recorded days, writing under ./demo/."""
+    from newsletter import demo as demo_mod
+
+    summary = demo_mod.run(folder, force=force)
+    for path in summary.files:
+        out(str(path))
+    say(summary.line)
 
 
 def main() -> None:

@@ -27,3 +27,20 @@ def write_atomic(path: Path, data: str | bytes) -> Path:
             pass
         raise
     return path
+
+
+def check_output_dirs(dirs: dict[str, Path]) -> None:
+    """Before anything is written: each output folder is a folder, or can be
+    made one (no file stands where it or one of its parents should be)."""
+    from newsletter.errors import ConfigError
+
+    for what, folder in dirs.items():
+        for p in (folder, *folder.parents):
+            if p.exists():
+                if not p.is_dir():
+                    where = "is" if p == folder else f"is under {p}, which is"
+                    raise ConfigError(f"{what} = {folder} {where} a file, not a folder; "
+                                      "fix the path in the config (nothing was written)")
+                if not os.access(p, os.W_OK) and p == folder:
+                    raise ConfigError(f"{what} = {folder} is not writable (nothing was written)")
+                break

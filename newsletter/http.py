@@ -1,20 +1,23 @@
-"""The one way this tool talks HTTP: a session with our user agent, timeouts,
-pacing between requests, and retries with backoff that honour Retry-After
-(and X's x-rate-limit-reset). Sleeping and the clock are injectable so tests
-run instantly and can check the waits."""
+"""The one way this tool talks HTTP: a session with our user agent, a total
+deadline per request, pacing between requests, and retries with backoff that
+honour Retry-After (and X's x-rate-limit-reset). Sleeping and the clock are
+injectable so tests run instantly and can check the waits."""
 
 from __future__ import annotations
 
 import email.utils
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
 from typing import Any
 
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-from newsletter.errors import SourceError
+from newsletter.errors import AuthError, MalformedResponse, SourceError
+from newsletter.pacing import Pacer
+from newsletter.text import collapse
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -73,15 +76,7 @@ class HttpClient:
         self.clock = clock
         self.service = service
         self.request_count = 0
-        self._last_request: float | None = None
-
-    # -- pacing --------------------------------------------------------
-    def _pace(self) -> None:
-        if self.min_interval and self._last_request is not None:
-            wait = self._last_request + self.min_interval - self.clock()
-            if wait > 0:
-                self.sleep(wait)
-        self._last_request = self.clock()
+        self.pacer = Pacer(min_interval, clock=clock, sleep=sleep)
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -107,13 +102,13 @@ class HttpClient:
         """Send a request, retrying transient failures. ``check`` may raise
         TransientError for a 200 whose body is not usable yet (short pages)."""
         ok = frozenset(ok)
-        kwargs.setdefault("timeout", self.timeout)
+        kwargs.setdefault("timeout", (self.timeout, self.timeout))
 
         def once() -> requests.Response:
-            self._pace()
+            self.pacer.wait()
             self.request_count += 1
             try:
-                resp = self.session.request(method, url, **kwargs)
+                resp = self._within_deadline(method, url, kwargs)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 raise TransientError(f"{self.service} did not answer: {type(exc).__name__}") from exc
             if resp.status_code in RETRY_STATUSES:
@@ -139,9 +134,60 @@ class HttpClient:
             raise SourceError(f"{exc} after {self.retries + 1} tries; try again later") from exc
         return resp
 
+    def _within_deadline(self, method: str, url: str, kwargs: dict[str, Any]) -> requests.Response:
+        """The whole exchange (connect, headers, body) within ``timeout``
+        seconds: a server trickling bytes cannot hold a run. The request runs
+        in a daemon thread that is abandoned, not awaited, past the deadline."""
+        box: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
+
+        def work() -> None:
+            try:
+                resp = self.session.request(method, url, **kwargs)
+                resp.content  # read the body inside the deadline too
+                box.put((True, resp))
+            except BaseException as exc:  # handed to the caller
+                box.put((False, exc))
+
+        threading.Thread(target=work, name=f"http {self.service}", daemon=True).start()
+        try:
+            ok, value = box.get(timeout=self.timeout)
+        except queue.Empty:
+            raise requests.Timeout(f"no complete answer within {self.timeout:g} s") from None
+        if not ok:
+            raise value
+        return value
+
     def get(self, url: str, **kwargs: Any) -> requests.Response:
         return self.request("GET", url, **kwargs)
 
+    def get_json(self, url: str, what: str, *, credential: str = "the credentials", auth_hint: str = "",
+                 method: str = "GET", **kwargs: Any) -> Any:
+        """GET (or POST) and decode JSON, mapping statuses to errors once for
+        every source: 401/403 -> AuthError (with ``auth_hint``), any other
+        non-200 -> SourceError, a body that is not JSON -> MalformedResponse."""
+        resp = self.request(method, url, **kwargs)
+        if resp.status_code in (401, 403):
+            hint = f"; {auth_hint}" if auth_hint else ""
+            raise AuthError(f"{self.service} rejected {credential} (HTTP {resp.status_code}: {problem(resp)}){hint}")
+        if resp.status_code != 200:
+            raise SourceError(f"{what} answered HTTP {resp.status_code}: {problem(resp)}")
+        try:
+            return resp.json()
+        except ValueError:
+            raise MalformedResponse(f"{what} answered with a body that is not JSON; try again later") from None
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+
+def problem(resp: requests.Response) -> str:
+    """The reason an error body gives, on one line, short, without controls."""
+    try:
+        body = resp.json()
+    except ValueError:
+        return collapse(resp.text[:200]) or "no reason given"
+    if isinstance(body, dict):
+        errs = body.get("errors")
+        if isinstance(errs, list) and errs and isinstance(errs[0], dict) and errs[0].get("message"):
+            return collapse(str(errs[0]["message"]))[:200]
+        for key in ("detail", "message", "error_description", "error", "title"):
+            if body.get(key):
+                return collapse(str(body[key]))[:200]
+    return collapse(str(body))[:200]

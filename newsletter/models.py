@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 
+MAX_COUNT = 10**9  # beyond any plausible number of likes, points or comments
+
+
 @dataclass(frozen=True)
 class Paper:
     """One arXiv paper as announced in a mailing (latest known version)."""
@@ -55,7 +58,10 @@ class Post:
     embed_html: str | None = None
 
     def metric(self, name: str) -> int:
-        return int(self.metrics.get(name, 0) or 0)
+        """A figure; anything but a plausible count (an archive written by an
+        older version may hold one) counts as 0, never as a score."""
+        value = self.metrics.get(name, 0)
+        return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT else 0
 
 
 @dataclass(frozen=True)

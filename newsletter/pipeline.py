@@ -1,5 +1,6 @@
 """The one place that wires I/O to the pure parts: fetch a day into the
-archive, then build its outputs from the archive alone."""
+archive (papers, then signals, then embeds), build its outputs from the
+archive alone, and send them. The CLI only parses options and prints."""
 
 from __future__ import annotations
 
@@ -9,64 +10,43 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Protocol
+from typing import Any
 
-from newsletter import deliver, mailing
+from newsletter import mailing
 from newsletter.config import Config
-from newsletter.errors import ArchiveError, ConfigError, NoMailing, NothingToPublish, SourceError
-from newsletter.files import write_atomic
+from newsletter.errors import ArchiveError, NoMailing, NothingToPublish, SourceError
+from newsletter.files import check_output_dirs, write_atomic
 from newsletter.http import HttpClient
-from newsletter.message import MessageSettings, check_address, compose, to_bytes
-from newsletter.models import Issue
-from newsletter.rank import RankingRule, rank
-from newsletter.render.common import source_label
-from newsletter.render.email import EmailSettings, render_email
-from newsletter.render.feeds import FeedSettings, render_feeds
-from newsletter.render.markdown import post_filename, render_post
-from newsletter.sources import arxiv as arxiv_source
-from newsletter.sources import bluesky as bsky_source
-from newsletter.sources import hackernews as hn_source
-from newsletter.sources import huggingface as hf_source
-from newsletter.sources import x as x_source
+from newsletter.models import Issue, Paper
+from newsletter.rank import RankingRule, left_out_for_pdf, rank
+from newsletter.sources import REGISTRY
+from newsletter.sources.base import EmbedContext, NullReporter, Reporter, SearchResult, SourceContext
 from newsletter.store import Archive, Collection
+from newsletter.text import collapse
 
-
-class Reporter(Protocol):
-    def start(self, label: str) -> Callable[[int], None]: ...
-    def warn(self, message: str) -> None: ...
-
-
-class NullReporter:
-    def __init__(self) -> None:
-        self.warnings: list[str] = []
-
-    def start(self, label: str) -> Callable[[int], None]:
-        return lambda n: None
-
-    def warn(self, message: str) -> None:
-        self.warnings.append(message)
+__all__ = ["NullReporter", "Reporter", "Seams", "fetch_day", "build_day", "load_issue", "run_day"]
 
 
 @dataclass
 class Seams:
-    """The I/O a run uses, replaceable in tests and in the demo."""
+    """The I/O a run uses, replaceable in tests and in the demo. ``now`` is
+    the one clock every stage reads."""
 
     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     sleep: Callable[[float], None] | None = None
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
-    session_factory: Callable[[], object] | None = None
+    session_factory: Callable[[], Any] | None = None
 
     def http(self, cfg: Config, service: str, min_interval: float = 0.0) -> HttpClient:
         h = cfg.http
-        kwargs = {}
+        kwargs: dict[str, Any] = {}
         if self.sleep is not None:
             kwargs["sleep"] = self.sleep
         if self.session_factory is not None:
             kwargs["session"] = self.session_factory()
         return HttpClient(
-            user_agent=h["user_agent"], timeout=float(h["timeout"]), retries=int(h["retries"]),
-            backoff=float(h["backoff"]), max_wait=float(h["max_wait"]), min_interval=min_interval,
-            clock=lambda: self.now().timestamp(), service=service, **kwargs,
+            user_agent=h.user_agent, timeout=h.timeout, retries=h.retries, backoff=h.backoff, max_wait=h.max_wait,
+            min_interval=min_interval, clock=lambda: self.now().timestamp(), service=service, **kwargs,
         )
 
 
@@ -89,160 +69,153 @@ class FetchSummary:
                 f"{self.ranked} ranked, {reqs} requests, {len(self.warnings)} warnings{notes}")
 
 
-@dataclass
-class Outcome:
-    """What one signal source brought back."""
+class _Run:
+    """One fetch: its warnings go to the reporter, the summary and the issue's notes."""
 
-    posts: list = field(default_factory=list)
-    requests: int = 0
-    capped: str | None = None
-    skipped: str | None = None  # why the source did not run (no credentials)
+    def __init__(self, cfg: Config, day: date, archive: Archive, seams: Seams, reporter: Reporter):
+        self.cfg, self.day, self.archive, self.seams, self.reporter = cfg, day, archive, seams, reporter
+        self.summary = FetchSummary(day)
+        self.notes: list[str] = []
 
+    def warn(self, msg: str) -> None:
+        msg = collapse(msg)
+        self.summary.warnings.append(msg)
+        self.notes.append(msg)
+        self.reporter.warn(msg)
 
-def collect_x(cfg: Config, seams: Seams, day: date, window, now: datetime, reporter: Reporter) -> Outcome:
-    xcfg = cfg.x
-    token = seams.env.get(xcfg.token_env, "").strip()
-    if not token:
-        return Outcome(skipped=f"${xcfg.token_env} is not set")
-    r = x_source.search_posts(seams.http(cfg, "X"), xcfg, token, window, now, clock=seams.now,
-                              on_page=reporter.start("X posts"))
-    return Outcome(r.posts, r.requests, r.capped)
-
-
-def collect_huggingface(cfg: Config, seams: Seams, day: date, window, now: datetime, reporter: Reporter) -> Outcome:
-    hcfg = cfg.huggingface
-    days = hf_source.days_in(window, day)
-    posts, n, capped = hf_source.fetch_daily_papers(seams.http(cfg, "Hugging Face"), hcfg, days, clock=seams.now)
-    return Outcome(posts, n, capped)
+    def record(self, source: str, started: datetime, status: str, note: str, requests: int, items: int) -> None:
+        self.archive.record_collection(Collection(self.day, source, started, self.seams.now(), status,
+                                                  collapse(note), requests, items))
 
 
-def collect_hackernews(cfg: Config, seams: Seams, day: date, window, now: datetime, reporter: Reporter) -> Outcome:
-    c = cfg.source("hackernews")
-    r = hn_source.search(seams.http(cfg, "Hacker News"), c["api_url"], list(c["queries"]), window,
-                         max_requests=int(c["max_requests"]), clock=seams.now)
-    return Outcome(r.posts, r.requests, r.capped)
-
-
-def collect_bluesky(cfg: Config, seams: Seams, day: date, window, now: datetime, reporter: Reporter) -> Outcome:
-    c = cfg.source("bluesky")
-    handle, password = seams.env.get(c["handle_env"], "").strip(), seams.env.get(c["password_env"], "").strip()
-    if not (handle and password):
-        return Outcome(skipped=f"${c['handle_env']} and ${c['password_env']} are not set")
-    http = seams.http(cfg, "Bluesky")
-    token = bsky_source.login(http, c["api_url"], handle, password)
-    r = bsky_source.search(http, c["api_url"], token, c["query"], window, max_requests=int(c["max_requests"]) - 1,
-                           clock=seams.now)
-    return Outcome(r.posts, r.requests + 1, r.capped)
-
-
-COLLECTORS = {"x": collect_x, "huggingface": collect_huggingface, "hackernews": collect_hackernews,
-              "bluesky": collect_bluesky}
-
-
-def fetch_day(cfg: Config, day: date, archive: Archive, seams: Seams | None = None,
-              reporter: Reporter | None = None, strict: bool = False) -> FetchSummary:
-    """Collect a day's papers and signals into the archive (network). Signal
-    sources are independent: one that fails is skipped with a warning kept on
-    the issue, unless ``strict``. arXiv failing is always fatal."""
-    seams = seams or Seams()
-    reporter = reporter or NullReporter()
-    mailing.require_mailing_day(day)
-    summary = FetchSummary(day)
-    now = seams.now()
-    if mailing.announced_at(day) > now:
-        raise SourceError(f"the mailing of {day} is announced at {mailing.announced_at(day):%Y-%m-%d %H:%M} UTC; "
-                          "fetch it after that")
-    notes: list[str] = []
-
-    def warn(msg: str) -> None:
-        summary.warnings.append(msg)
-        notes.append(msg)
-        reporter.warn(msg)
-
-    # -- arXiv: fatal when it fails
+def fetch_papers(run: _Run, *, replace: bool = False) -> list[Paper]:
+    """The day's papers from arXiv into the archive (arXiv failing is fatal).
+    An answer with fewer papers than the archive holds never shrinks the day
+    unless ``replace``: the archive is kept and a warning says so."""
+    cfg, day, archive, seams = run.cfg, run.day, run.archive, run.seams
     ax = cfg.arxiv
-    http = seams.http(cfg, "arXiv", min_interval=float(ax["delay_seconds"]))
-    http.retries = int(ax["retries"])
-    papers = None
-    started = seams.now()
-    tick = reporter.start("arXiv papers")
+    http = seams.http(cfg, "arXiv", min_interval=ax.delay_seconds)
+    http.retries = ax.retries
+    started, now = seams.now(), seams.now()
+    tick = run.reporter.start("arXiv papers")
+    from newsletter.sources import arxiv as arxiv_source  # the arXiv client is only needed to fetch
+
+    papers: list[Paper] | None = None
     if day == mailing.latest_mailing(now):
         try:
-            rss_day, rss_papers = arxiv_source.fetch_rss(http, ax["rss_url"], cfg.categories)
+            rss_day, rss_papers = arxiv_source.fetch_rss(http, ax.rss_url, cfg.categories)
         except SourceError as exc:  # the API has the same papers: use it instead
-            reporter.warn(f"arXiv RSS failed ({exc}); asking the API instead")
+            run.reporter.warn(collapse(f"arXiv RSS failed ({exc}); asking the API instead"))
             rss_day, rss_papers = None, []
         if rss_day == day:
-            papers, summary.arxiv_via = rss_papers, "RSS"
+            papers, run.summary.arxiv_via = rss_papers, "RSS"
     if papers is None:
-        papers = arxiv_source.fetch_api(
-            http, ax["api_url"], cfg.categories, mailing.submission_window(day),
-            page_size=int(ax["page_size"]), max_results=int(ax["max_results"]), on_page=tick,
-        )
-        summary.arxiv_via = "API"
+        fetched = arxiv_source.fetch_api(http, ax.api_url, cfg.categories, mailing.submission_window(day),
+                                         page_size=ax.page_size, max_results=ax.max_results, on_page=tick)
+        papers, run.summary.arxiv_via = fetched.papers, "API"
+        if fetched.bad:
+            run.warn(f"arXiv: {fetched.bad} entries skipped: {', '.join(fetched.reasons)}")
     tick(len(papers))
-    archive.save_day_papers(day, papers)
-    summary.papers = len(papers)
-    summary.requests["arxiv"] = http.request_count
-    archive.record_collection(Collection(day, "arxiv", started, seams.now(), "ok", summary.arxiv_via,
-                                         http.request_count, len(papers)))
-
+    run.summary.requests["arxiv"] = http.request_count
+    archived = archive.day_paper_count(day)
+    if len(papers) < archived and not replace:
+        run.warn(f"arXiv answered with {len(papers)} papers for {day} but the archive holds {archived}; "
+                 "the archive was kept (fetch with --replace to replace it)")
+        papers = archive.day_papers(day)
+    else:
+        archive.save_day_papers(day, papers)
+    run.summary.papers = len(papers)
+    run.record("arxiv", started, "ok", run.summary.arxiv_via, http.request_count, len(papers))
     if not papers:
-        notes.append("arXiv announced no new papers in these categories")
-        archive.save_issue(day, seams.now(), 0, notes)
+        run.notes.append("arXiv announced no new papers in these categories")
+        archive.save_issue(day, seams.now(), 0, run.notes)
         raise NoMailing(f"arXiv announced no new papers in {', '.join(cfg.categories)} on {day} "
                         "(a holiday?); nothing to publish")
+    return papers
 
-    window = mailing.signal_window(day, cfg.window_hours, now)
-    for name, collect in COLLECTORS.items():
-        if not cfg.source(name)["enabled"]:
+
+def fetch_signals(run: _Run, window: mailing.Window, *, strict: bool = False) -> None:
+    """Every enabled source, independently: one that fails is skipped with a
+    warning kept on the issue, unless ``strict``."""
+    cfg, seams = run.cfg, run.seams
+    for source in REGISTRY.values():
+        scfg = cfg.source(source.name)
+        if not scfg.enabled:
             continue
         started = seams.now()
+        ctx = SourceContext(http=seams.http(cfg, source.label), config=scfg, env=seams.env, window=window,
+                            day=run.day, now=seams.now, reporter=run.reporter)
         try:
-            outcome = collect(cfg, seams, day, window, now, reporter)
+            result: SearchResult = source.collect(ctx)
         except SourceError as exc:
             if strict:
                 raise
-            warn(f"{source_label(name)} failed and was skipped: {exc}")
-            archive.record_collection(Collection(day, name, started, seams.now(), "failed", str(exc), 0, 0))
+            run.warn(f"{source.label} failed and was skipped: {exc}")
+            run.record(source.name, started, "failed", str(exc), ctx.http.request_count, 0)
             continue
-        if outcome.skipped:
-            warn(f"{source_label(name)} skipped: {outcome.skipped}")
-            archive.record_collection(Collection(day, name, started, seams.now(), "skipped", outcome.skipped, 0, 0))
+        if result.skipped:
+            run.warn(f"{source.label} skipped: {result.skipped}")
+            run.record(source.name, started, "skipped", result.skipped, 0, 0)
             continue
-        archive.save_posts(outcome.posts)
-        summary.posts[name] = len(outcome.posts)
-        summary.requests[name] = outcome.requests
-        if outcome.capped:
-            warn(outcome.capped)
-        archive.record_collection(Collection(day, name, started, seams.now(), "capped" if outcome.capped else "ok",
-                                             outcome.capped or "", outcome.requests, len(outcome.posts)))
+        for reason, n in sorted(result.bad.items()):
+            run.warn(f"{source.label}: {n} post{'s' if n != 1 else ''} skipped: {reason}")
+        run.archive.save_posts(result.posts)
+        run.summary.posts[source.name] = len(result.posts)
+        run.summary.requests[source.name] = result.requests
+        if result.capped:
+            run.warn(result.capped)
+        run.record(source.name, started, "capped" if result.capped else "ok", result.capped or "",
+                   result.requests, len(result.posts))
 
-    # -- oEmbed, only for the posts the issue will display
-    ranked = rank(archive.day_papers(day), archive.day_posts(day), RankingRule.from_config(cfg.ranking))
-    summary.ranked = len(ranked)
-    xcfg = cfg.x
-    if xcfg.enabled and seams.env.get(xcfg.token_env, "").strip():
-        ohttp = seams.http(cfg, "X oEmbed")
-        missing = [p for rp in ranked for p in rp.displayed_posts if p.source == "x" and not p.embed_html]
-        tick = reporter.start("X embeds")
+
+def fetch_embeds(run: _Run) -> None:
+    """oEmbed HTML, only for the posts the issue will display and only from
+    sources that have it; a failure leaves static quotes and one note."""
+    cfg, archive = run.cfg, run.archive
+    ranked = rank(archive.day_papers(run.day), archive.day_posts(run.day), RankingRule.from_config(cfg.ranking))
+    run.summary.ranked = len(ranked)
+    for source in REGISTRY.values():
+        scfg = cfg.source(source.name)
+        if source.embed is None or not scfg.enabled:
+            continue
+        missing = [p for rp in ranked for p in rp.displayed_posts if p.source == source.name and not p.embed_html]
+        if not missing:
+            continue
+        http = run.seams.http(cfg, f"{source.label} oEmbed")
+        ctx = EmbedContext(http=http, config=scfg)
+        tick = run.reporter.start(f"{source.label} embeds")
         failed: list[str] = []
         for i, post in enumerate(missing, start=1):
             try:
-                html = x_source.fetch_oembed(ohttp, xcfg.oembed_url, post)
+                html = source.embed(ctx, post)
             except SourceError as exc:
                 failed.append(f"{post.url}: {exc}")
                 continue
             if html:
                 archive.set_embed(post.source, post.post_id, html)
-                summary.embeds += 1
+                run.summary.embeds += 1
             tick(i)
         if failed:
-            warn(f"X oEmbed failed for {len(failed)} of {len(missing)} posts (first: {failed[0]}); "
-                 "static quotes are shown for them")
-        summary.requests["x_oembed"] = ohttp.request_count
-    archive.save_issue(day, seams.now(), len(papers), notes)
-    return summary
+            run.warn(f"{source.label} oEmbed failed for {len(failed)} of {len(missing)} posts (first: {failed[0]}); "
+                     "static quotes are shown for them")
+        run.summary.requests[f"{source.name}_oembed"] = http.request_count
+
+
+def fetch_day(cfg: Config, day: date, archive: Archive, seams: Seams | None = None,
+              reporter: Reporter | None = None, strict: bool = False, replace: bool = False) -> FetchSummary:
+    """Collect a day's papers, signals and embeds into the archive (network)."""
+    seams = seams or Seams()
+    mailing.require_mailing_day(day)
+    now = seams.now()
+    if mailing.announced_at(day) > now:
+        raise SourceError(f"the mailing of {day} is announced at {mailing.announced_at(day):%Y-%m-%d %H:%M} UTC; "
+                          "fetch it after that")
+    run = _Run(cfg, day, archive, seams, reporter or NullReporter())
+    papers = fetch_papers(run, replace=replace)
+    fetch_signals(run, mailing.signal_window(day, cfg.window_hours, now), strict=strict)
+    fetch_embeds(run)
+    archive.save_issue(day, seams.now(), len(papers), run.notes)
+    return run.summary
 
 
 def load_issue(cfg: Config, archive: Archive, day: date) -> Issue:
@@ -253,6 +226,17 @@ def load_issue(cfg: Config, archive: Archive, day: date) -> Issue:
     ranked = rank(archive.day_papers(day), archive.day_posts(day), RankingRule.from_config(cfg.ranking))
     return Issue(date=day, title=cfg.title, created_at=record.created_at, papers=tuple(ranked),
                  paper_count=record.paper_count, notes=record.notes)
+
+
+def _nothing(cfg: Config, archive: Archive, issue: Issue, what: str) -> NothingToPublish:
+    rule = RankingRule.from_config(cfg.ranking)
+    no_pdf = left_out_for_pdf(archive.day_papers(issue.date), archive.day_posts(issue.date), rule)
+    threshold = f"{rule.min_paper_score:g}"
+    if no_pdf:
+        return NothingToPublish(f"{no_pdf} paper{'s' if no_pdf != 1 else ''} of {issue.date} reached {threshold} "
+                                f"points but {'were' if no_pdf != 1 else 'was'} left out for lack of a PDF; {what}")
+    return NothingToPublish(f"no paper of {issue.date} reached {threshold} points "
+                            f"({issue.paper_count} papers archived); {what}")
 
 
 @dataclass
@@ -277,20 +261,27 @@ def recent_issues(cfg: Config, archive: Archive, limit: int) -> list[Issue]:
     return issues
 
 
+def _templates(cfg: Config) -> str | None:
+    return str(cfg.templates_dir) if cfg.templates_dir else None
+
+
 def build_day(cfg: Config, day: date, archive: Archive) -> BuildSummary:
     """Render a day's outputs from the archive, then write them atomically.
-    Everything is rendered before anything is written, so a failure leaves
-    the previously published files as they were."""
+    Output folders are checked and everything is rendered before anything is
+    written, so a failure leaves the published files as they were."""
+    from newsletter.render.email import EmailSettings, render_email
+    from newsletter.render.feeds import FeedSettings, render_feeds
+    from newsletter.render.markdown import post_filename, render_post
+
+    mailing.require_mailing_day(day)
+    check_output_dirs({"[output] posts_dir": cfg.posts_dir, "[output] feeds_dir": cfg.feeds_dir,
+                       "[output] email_dir": cfg.email_dir})
     issue = load_issue(cfg, archive, day)
     if not issue.papers:
-        raise NothingToPublish(
-            f"no paper of {day} reached {cfg.ranking['min_paper_score']} points "
-            f"({issue.paper_count} papers archived); nothing was written"
-        )
-    templates = str(cfg.templates_dir) if cfg.templates_dir else None
+        raise _nothing(cfg, archive, issue, "nothing was written")
+    templates = _templates(cfg)
     outputs: dict[Path, str | bytes] = {cfg.posts_dir / post_filename(day): render_post(issue, templates)}
-    feeds = render_feeds(recent_issues(cfg, archive, int(cfg.feeds["issues"])),
-                         FeedSettings.from_config(cfg), templates)
+    feeds = render_feeds(recent_issues(cfg, archive, cfg.feeds.issues), FeedSettings.from_config(cfg), templates)
     outputs.update({cfg.feeds_dir / name: data for name, data in feeds.items()})
     email = render_email(issue, EmailSettings.from_config(cfg), templates)
     outputs[cfg.email_dir / f"{day.isoformat()}.html"] = email.html
@@ -300,45 +291,112 @@ def build_day(cfg: Config, day: date, archive: Archive) -> BuildSummary:
 
 
 # ---------------------------------------------------------------- delivery
-@dataclass
-class SendOptions:
-    dry_run: bool = False
-    to: str | None = None
+def render_issue_email(cfg: Config, archive: Archive, day: date) -> Any:
+    from newsletter.render.email import EmailSettings, render_email
 
-
-def render_issue_email(cfg: Config, archive: Archive, day: date):
+    mailing.require_mailing_day(day)
     issue = load_issue(cfg, archive, day)
     if not issue.papers:
-        raise NothingToPublish(f"no paper of {day} reached {cfg.ranking['min_paper_score']} points; nothing to send")
-    templates = str(cfg.templates_dir) if cfg.templates_dir else None
-    return render_email(issue, EmailSettings.from_config(cfg), templates)
+        raise _nothing(cfg, archive, issue, "nothing to send")
+    return render_email(issue, EmailSettings.from_config(cfg), _templates(cfg))
 
 
-def smtp_mailer(cfg: Config, env: Mapping[str, str]):
-    password = env.get(cfg.smtp["password_env"], "")
-    if cfg.smtp["username"] and not password:
-        raise ConfigError(f"[smtp] username is set but ${cfg.smtp['password_env']} is empty; export the password")
-    return deliver.SMTPMailer(cfg.smtp, password)
+def smtp_mailer(cfg: Config, env: Mapping[str, str]) -> Any:
+    from newsletter.delivery.send import SMTPMailer
+    from newsletter.errors import ConfigError
+
+    password = env.get(cfg.smtp.password_env, "")
+    if cfg.smtp.username and not password:
+        raise ConfigError(f"[smtp] username is set but ${cfg.smtp.password_env} is empty; export the password")
+    return SMTPMailer(cfg.smtp, password)
 
 
-def send_day(cfg: Config, day: date, archive: Archive, options: SendOptions, seams: Seams | None = None,
-             mailer=None, on_progress=None):
-    """Send (or dry-run) a day's email to its subscribers; see deliver.py."""
+def send_day(cfg: Config, day: date, archive: Archive, seams: Seams | None = None, mailer: Any = None,
+             on_progress: Callable[[int, int], None] | None = None) -> Any:
+    """Send a day's email to every subscriber who has not had it (the ledger)."""
+    from newsletter.delivery.message import MessageSettings
+    from newsletter.delivery.send import send_issue
+
     seams = seams or Seams()
-    mailing.require_mailing_day(day)
     rendered = render_issue_email(cfg, archive, day)
     settings = MessageSettings.from_config(cfg, seams.env)
-    if options.dry_run:
-        folder = cfg.resolve(cfg.delivery["outbox"]) / day.isoformat()
-        return deliver.dry_run(archive, day, rendered, settings, folder, now=seams.now)
     mailer = mailer or smtp_mailer(cfg, seams.env)
-    if options.to:
-        address = check_address(options.to)
-        data = to_bytes(compose(rendered, address, "", settings, day, seams.now()), settings.dkim)
-        try:
-            return mailer.send(settings.from_address, address, data)
-        finally:
-            mailer.close()
-    return deliver.send_issue(archive, day, rendered, settings, mailer, now=seams.now,
-                              sleep=seams.sleep or time.sleep, max_attempts=cfg.delivery["max_attempts"],
-                              backoff=float(cfg.delivery["retry_backoff"]), on_progress=on_progress)
+    return send_issue(archive, day, rendered, settings, mailer, now=seams.now, sleep=seams.sleep or time.sleep,
+                      max_attempts=cfg.delivery.max_attempts, backoff=cfg.delivery.retry_backoff,
+                      on_progress=on_progress)
+
+
+def dry_run_day(cfg: Config, day: date, archive: Archive, seams: Seams | None = None) -> Any:
+    """Write every message a send would make now as .eml files; sends nothing."""
+    from newsletter.delivery.message import MessageSettings
+    from newsletter.delivery.send import dry_run
+
+    seams = seams or Seams()
+    rendered = render_issue_email(cfg, archive, day)
+    settings = MessageSettings.from_config(cfg, seams.env)
+    folder = cfg.resolve(cfg.delivery.outbox) / day.isoformat()
+    return dry_run(archive, day, rendered, settings, folder, now=seams.now)
+
+
+def send_copy(cfg: Config, day: date, archive: Archive, to: str, seams: Seams | None = None,
+              mailer: Any = None) -> str:
+    """One copy of a day's email to one address, outside the ledger."""
+    from newsletter.delivery.message import MessageSettings, check_address, compose, to_bytes
+
+    seams = seams or Seams()
+    rendered = render_issue_email(cfg, archive, day)
+    settings = MessageSettings.from_config(cfg, seams.env)
+    address = check_address(to)
+    mailer = mailer or smtp_mailer(cfg, seams.env)
+    data = to_bytes(compose(rendered, address, "", settings, day, seams.now()), settings.dkim)
+    try:
+        return str(mailer.send(settings.from_address, address, data))
+    finally:
+        mailer.close()
+
+
+@dataclass
+class RunSummary:
+    fetched: FetchSummary
+    built: BuildSummary
+    sent: Any = None  # SendSummary, DryRun, or None when there was no one to send to
+
+
+def run_day(cfg: Config, day: date, archive: Archive, seams: Seams | None = None, reporter: Reporter | None = None,
+            *, strict: bool = False, replace: bool = False, send: bool = True, dry_run: bool = False,
+            on_progress: Callable[[int, int], None] | None = None) -> RunSummary:
+    """The daily job: fetch, build, then send when there are subscribers."""
+    from newsletter.delivery.ledger import SubscriberStore
+
+    seams = seams or Seams()
+    fetched = fetch_day(cfg, day, archive, seams, reporter, strict=strict, replace=replace)
+    built = build_day(cfg, day, archive)
+    summary = RunSummary(fetched, built)
+    if send and SubscriberStore(archive).has_subscribers():
+        summary.sent = (dry_run_day(cfg, day, archive, seams) if dry_run
+                        else send_day(cfg, day, archive, seams, on_progress=on_progress))
+    return summary
+
+
+# ---------------------------------------------------------------- signals
+@dataclass
+class ImportSummary:
+    posts: int
+    sources: list[str]
+    matched: int
+    errors: list[str]
+
+    def line(self, name: str) -> str:
+        return (f"Imported {name}: {self.posts} signals ({', '.join(self.sources) or 'none'}), "
+                f"{self.matched} for archived papers, {len(self.errors)} invalid")
+
+
+def import_signals(archive: Archive, text: str, filename: str, now: datetime) -> ImportSummary:
+    """Signals from a CSV/JSON file into the archive; bad records are listed, the rest kept."""
+    from newsletter.sources.imported import parse
+
+    posts, errors = parse(text, filename, now)
+    archive.save_posts(posts)
+    known = archive.archived_paper_ids()
+    matched = sum(1 for p in posts if set(p.arxiv_ids) & known)
+    return ImportSummary(len(posts), sorted({p.source for p in posts}), matched, errors)

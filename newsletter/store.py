@@ -99,6 +99,18 @@ MIGRATIONS = [
 ]
 
 
+def _statements(script: str) -> list[str]:
+    """A migration script as single statements (executescript would commit
+    the lock's transaction)."""
+    out, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    return [s for s in out if s.strip(" ;\n")]
+
+
 def _iso(dt: datetime | None) -> str | None:
     if dt is None:
         return None
@@ -157,11 +169,23 @@ class Archive:
         self.db.close()
 
     def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(MIGRATIONS):
-            raise ArchiveError(f"{self.path} was written by a newer version of newsletter; upgrade it")
-        for i, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            self.db.executescript(f"BEGIN; {script}; PRAGMA user_version = {i}; COMMIT;")
+        """Bring the schema up to date under the database's write lock, so
+        several first-ever commands at once migrate exactly once."""
+        if self.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS):
+            return
+        self.db.execute("BEGIN IMMEDIATE")  # waits (busy_timeout) for another migrating process
+        try:
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            if version > len(MIGRATIONS):
+                raise ArchiveError(f"{self.path} was written by a newer version of newsletter; upgrade it")
+            for i, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in _statements(script):
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {i}")
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
 
     def transaction(self):
         return _Tx(self.db)
@@ -191,6 +215,12 @@ class Archive:
                 )
         return len(papers)
 
+    def day_paper_count(self, day: date) -> int:
+        return int(self.db.execute("SELECT count(*) FROM day_papers WHERE day = ?", (day.isoformat(),)).fetchone()[0])
+
+    def archived_paper_ids(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT DISTINCT arxiv_id FROM day_papers")}
+
     def day_papers(self, day: date) -> list[Paper]:
         rows = self.db.execute(
             """SELECT p.*, d.announce_type FROM day_papers d JOIN papers p USING (arxiv_id)
@@ -206,9 +236,6 @@ class Archive:
             )
             for r in rows
         ]
-
-    def has_day(self, day: date) -> bool:
-        return self.db.execute("SELECT 1 FROM issues WHERE day = ?", (day.isoformat(),)).fetchone() is not None
 
     # ------------------------------------------------------------- posts
     def save_posts(self, posts: Iterable[Post]) -> int:
@@ -258,6 +285,25 @@ class Archive:
             for r in rows
         ]
 
+    def remove_posts(self, source: str, arxiv_id: str | None = None, day: date | None = None) -> int:
+        """Delete a source's posts (those linking ``arxiv_id``, or any paper of
+        ``day``); returns how many."""
+        where, args = ["p.source = ?"], [source]
+        if arxiv_id:
+            where.append("EXISTS (SELECT 1 FROM post_papers pp WHERE pp.source = p.source AND pp.post_id = p.post_id "
+                         "AND pp.arxiv_id = ?)")
+            args.append(arxiv_id)
+        if day:
+            where.append("EXISTS (SELECT 1 FROM post_papers pp JOIN day_papers d USING (arxiv_id) "
+                         "WHERE pp.source = p.source AND pp.post_id = p.post_id AND d.day = ?)")
+            args.append(day.isoformat())
+        with self.transaction():
+            ids = self.db.execute(f"SELECT p.post_id FROM posts p WHERE {' AND '.join(where)}", args).fetchall()
+            self.db.executemany("DELETE FROM post_papers WHERE source = ? AND post_id = ?",
+                                [(source, r[0]) for r in ids])
+            self.db.executemany("DELETE FROM posts WHERE source = ? AND post_id = ?", [(source, r[0]) for r in ids])
+        return len(ids)
+
     def set_embed(self, source: str, post_id: str, html: str) -> None:
         self.db.execute(
             "UPDATE posts SET embed_html = ? WHERE source = ? AND post_id = ?", (html, source, post_id)
@@ -297,136 +343,6 @@ class Archive:
 
     def issue_days(self) -> list[date]:
         return [date.fromisoformat(r[0]) for r in self.db.execute("SELECT day FROM issues ORDER BY day DESC")]
-
-
-@dataclass(frozen=True)
-class Subscriber:
-    email: str
-    name: str
-    status: str
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
-class Delivery:
-    day: date
-    email: str
-    status: str
-    attempts: int
-    message_id: str
-    reply: str
-    claimed_by: str
-    updated_at: datetime
-
-
-def _subscriber(r) -> Subscriber:
-    return Subscriber(r["email"], r["name"], r["status"], _dt(r["created_at"]), _dt(r["updated_at"]))
-
-
-def _delivery(r) -> Delivery:
-    return Delivery(date.fromisoformat(r["day"]), r["email"], r["status"], r["attempts"], r["message_id"],
-                    r["reply"], r["claimed_by"], _dt(r["updated_at"]))
-
-
-class SubscriberStore:
-    """Subscribers and the delivery ledger, in the same archive file."""
-
-    def __init__(self, archive: Archive):
-        self.a = archive
-        self.db = archive.db
-
-    # ------------------------------------------------------- subscribers
-    def get(self, email: str) -> Subscriber | None:
-        r = self.db.execute("SELECT * FROM subscribers WHERE lower(email) = lower(?)", (email,)).fetchone()
-        return _subscriber(r) if r else None
-
-    def add(self, email: str, name: str, now: datetime, *, resubscribe: bool = True) -> str:
-        """'added', 'resubscribed', 'exists' or 'unsubscribed' (left alone)."""
-        with self.a.transaction():
-            current = self.get(email)
-            if current is None:
-                self.db.execute("INSERT INTO subscribers VALUES (?,?,?,?,?,'')",
-                                (email, name, "subscribed", _iso(now), _iso(now)))
-                return "added"
-            if current.status == "subscribed":
-                if name and not current.name:
-                    self.db.execute("UPDATE subscribers SET name = ? WHERE lower(email) = lower(?)", (name, email))
-                return "exists"
-            if not resubscribe:
-                return "unsubscribed"
-            self.db.execute("UPDATE subscribers SET status = 'subscribed', updated_at = ? WHERE lower(email) = lower(?)",
-                            (_iso(now), email))
-            return "resubscribed"
-
-    def set_status(self, email: str, status: str, now: datetime) -> bool:
-        cur = self.db.execute(
-            "UPDATE subscribers SET status = ?, updated_at = ? WHERE lower(email) = lower(?) AND status != ?",
-            (status, _iso(now), email, status))
-        return cur.rowcount > 0
-
-    def remove(self, email: str) -> bool:
-        return self.db.execute("DELETE FROM subscribers WHERE lower(email) = lower(?)", (email,)).rowcount > 0
-
-    def all(self, status: str | None = None) -> list[Subscriber]:
-        if status:
-            rows = self.db.execute("SELECT * FROM subscribers WHERE status = ? ORDER BY lower(email)", (status,))
-        else:
-            rows = self.db.execute("SELECT * FROM subscribers ORDER BY lower(email)")
-        return [_subscriber(r) for r in rows]
-
-    # ------------------------------------------------------------ ledger
-    def queue(self, day: date, now: datetime) -> int:
-        """A queued row for every current subscriber without one for ``day``."""
-        cur = self.db.execute(
-            """INSERT OR IGNORE INTO deliveries (day, email, status, updated_at)
-            SELECT ?, email, 'queued', ? FROM subscribers WHERE status = 'subscribed'""",
-            (day.isoformat(), _iso(now)))
-        return cur.rowcount
-
-    def claim(self, day: date, worker: str, now: datetime, *, stale: "set[str]" = frozenset(),
-              statuses: tuple[str, ...] = ("queued", "deferred"),
-              skip: "set[str]" = frozenset()) -> tuple[Delivery, str] | None:
-        """Atomically take the next row to send (rows in ``statuses``, and rows
-        left 'sending' by a worker that is gone: ``stale``), so that two runs
-        at once never take the same row."""
-        stale_q = ",".join("?" * len(stale)) or "''"
-        status_q = ",".join("?" * len(statuses))
-        skip_q = ",".join("?" * len(skip)) or "''"
-        with self.a.transaction():
-            row = self.db.execute(
-                f"""SELECT rowid, status FROM deliveries WHERE day = ? AND (status IN ({status_q})
-                    OR (status = 'sending' AND claimed_by IN ({stale_q})))
-                    AND email NOT IN ({skip_q})
-                    AND lower(email) IN (SELECT lower(email) FROM subscribers WHERE status = 'subscribed')
-                    ORDER BY email LIMIT 1""",
-                (day.isoformat(), *statuses, *sorted(stale), *sorted(skip))).fetchone()
-            if row is None:
-                return None
-            r = self.db.execute(
-                """UPDATE deliveries SET status = 'sending', claimed_by = ?, attempts = attempts + 1, updated_at = ?
-                WHERE rowid = ? RETURNING *""", (worker, _iso(now), row[0])).fetchone()
-        return _delivery(r), row[1]
-
-    def finish(self, day: date, email: str, status: str, now: datetime, *, reply: str = "", message_id: str = "") -> None:
-        self.db.execute(
-            """UPDATE deliveries SET status = ?, reply = ?, message_id = CASE WHEN ? != '' THEN ? ELSE message_id END,
-            updated_at = ? WHERE day = ? AND email = ?""",
-            (status, reply[:500], message_id, message_id, _iso(now), day.isoformat(), email))
-
-    def workers_sending(self, day: date) -> set[str]:
-        rows = self.db.execute("SELECT DISTINCT claimed_by FROM deliveries WHERE day = ? AND status = 'sending'",
-                               (day.isoformat(),))
-        return {r[0] for r in rows}
-
-    def deliveries(self, day: date) -> list[Delivery]:
-        rows = self.db.execute("SELECT * FROM deliveries WHERE day = ? ORDER BY email", (day.isoformat(),))
-        return [_delivery(r) for r in rows]
-
-    def counts(self, day: date) -> dict[str, int]:
-        rows = self.db.execute("SELECT status, count(*) FROM deliveries WHERE day = ? GROUP BY status",
-                               (day.isoformat(),))
-        return {r[0]: r[1] for r in rows}
 
 
 class _Tx:

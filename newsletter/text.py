@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff\ud800-\udfff\ufffe\uffff]")
+# C0 and C1 controls (tab, newline and CR kept), bidi overrides and isolates
+# (they reorder what a reader sees), zero-width space, BOM, lone surrogates
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff\ufffe\uffff]")
 _SPACE = re.compile(r"\s+")
 
 

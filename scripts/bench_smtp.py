@@ -20,12 +20,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import smtpserver  # noqa: E402
 
-from newsletter.deliver import SMTPMailer  # noqa: E402
+from newsletter.config import SmtpConfig  # noqa: E402
+from newsletter.delivery.send import SMTPMailer  # noqa: E402
 
 
 def run(server_port: int, cert: Path, n: int, reuse: bool, body: bytes) -> float:
-    cfg = {"host": "127.0.0.1", "port": server_port, "security": "starttls", "username": smtpserver.USER,
-           "password_env": "SMTP_PASSWORD", "ca_file": str(cert), "rate": 0, "timeout": 30}
+    cfg = SmtpConfig(host="127.0.0.1", port=server_port, security="starttls", username=smtpserver.USER,
+                     ca_file=str(cert))
     start = time.perf_counter()
     mailer = SMTPMailer(cfg, smtpserver.PASSWORD)
     for i in range(n):

@@ -97,7 +97,7 @@ WINDOW_25 = Window(datetime(2026, 7, 29, 18, tzinfo=timezone.utc), datetime(2026
 @responses.activate
 def test_api_fetch_parses_real_page():
     responses.get(API_URL, body=(API / "new-search-cat-cs.AI-OR-cs.LG-OR-cs.CL-25-results.xml").read_bytes())
-    papers = ax.fetch_api(client(), API_URL, ["cs"], WINDOW_25, page_size=25, max_results=25)
+    papers = ax.fetch_api(client(), API_URL, ["cs"], WINDOW_25, page_size=25, max_results=25).papers
     assert len(papers) == 25
     first = next(p for p in papers if p.arxiv_id == "2607.28628")
     assert first.categories[0] == "hep-th" and "cs.AI" in first.categories  # cross-list kept
@@ -120,7 +120,7 @@ def test_api_pages_through_results_and_paces_requests():
                           "quant-ph", "astro-ph", "cond-mat", "hep-th", "stat", "q-bio", "econ", "eess", "gr-qc",
                           "nlin", "q-fin", "hep-ph", "hep-ex", "nucl-th", "math-ph", "hep-lat", "nucl-ex"],
                           Window(datetime(1990, 1, 1, tzinfo=timezone.utc), datetime(2030, 1, 1, tzinfo=timezone.utc)),
-                          page_size=10, max_results=20)
+                          page_size=10, max_results=20).papers
     assert len(responses.calls) == 2
     assert len(papers) >= 15
     assert sleeps == [3.0]  # one pause of delay_seconds between the two requests
@@ -133,7 +133,7 @@ def test_api_retries_429_and_503_honouring_retry_after():
     responses.get(API_URL, status=503)
     responses.get(API_URL, body=body)
     sleeps = Sleeps()
-    papers = ax.fetch_api(client(sleeps), API_URL, ["cs"], WINDOW_25, page_size=25, max_results=25)
+    papers = ax.fetch_api(client(sleeps), API_URL, ["cs"], WINDOW_25, page_size=25, max_results=25).papers
     assert len(papers) == 25
     assert sleeps == [7.0, 2.0]  # Retry-After, then exponential backoff
 
@@ -147,7 +147,7 @@ def test_api_retries_empty_and_short_pages():
     responses.get(API_URL, body=empty)
     responses.get(API_URL, body=short)
     responses.get(API_URL, body=full)
-    papers = ax.fetch_api(client(), API_URL, ["cs"], WINDOW_25, page_size=25, max_results=25)
+    papers = ax.fetch_api(client(), API_URL, ["cs"], WINDOW_25, page_size=25, max_results=25).papers
     assert len(papers) == 25 and len(responses.calls) == 3
 
 
@@ -177,15 +177,13 @@ def test_api_400_reports_arxivs_reason():
 @responses.activate
 def test_api_empty_day_is_no_papers():
     responses.get(API_URL, body=(API / "new-idlist-empty-0000.0000.xml").read_bytes())
-    assert ax.fetch_api(client(), API_URL, ["cs"], WINDOW_25) == []
+    assert ax.fetch_api(client(), API_URL, ["cs"], WINDOW_25).papers == []
 
 
-def test_result_to_paper_old_style_ids():
-    import arxiv as arxiv_pkg
-    from arxiv import _feed
-
-    feed = _feed.parse((API / "new-idlist-old-style-quant-ph-0201082v1.xml").read_bytes())
-    p = ax.result_to_paper(feed.results[0])
+def test_entry_to_paper_old_style_ids():
+    from lxml import etree
+    root = etree.fromstring((API / "new-idlist-old-style-quant-ph-0201082v1.xml").read_bytes())
+    p = ax.entry_to_paper(root.find("atom:entry", ax.NS))
     assert p.arxiv_id == "quant-ph/0201082" and p.version == 1
     assert p.abs_url == "https://arxiv.org/abs/quant-ph/0201082"
-    assert isinstance(feed.results[0], arxiv_pkg.Result)
+    assert p.categories[0] == "quant-ph" and p.has_pdf and p.authors

@@ -7,26 +7,33 @@ from newsletter.errors import ConfigError
 def test_defaults_match_the_documented_contract(tmp_path):
     cfg = config.from_dict({}, base_dir=tmp_path)
     assert cfg.title == "Hot Papers" and cfg.categories == ["cs", "stat.ML"]
-    assert cfg.arxiv["api_url"] == "https://export.arxiv.org/api/query" and cfg.arxiv["delay_seconds"] == 3.0
-    assert cfg.x.token_env == "X_BEARER_TOKEN" and cfg.x.oembed_url == "https://publish.twitter.com/oembed"
-    assert (cfg.ranking["min_paper_score"], cfg.ranking["min_post_score"], cfg.ranking["max_posts_per_paper"]) == (50, 25, 10)
+    assert cfg.arxiv.api_url == "https://export.arxiv.org/api/query" and cfg.arxiv.delay_seconds == 3.0
+    x = cfg.source("x")
+    assert x.token_env == "X_BEARER_TOKEN" and x.oembed_url == "https://publish.twitter.com/oembed"
+    assert (cfg.ranking.min_paper_score, cfg.ranking.min_post_score, cfg.ranking.max_posts_per_paper) == (50, 25, 10)
     assert cfg.posts_dir == tmp_path / "content/posts" and cfg.store_path == tmp_path / "newsletter.db"
-    assert cfg.email["subject"] == "Hot Papers {date}: {top_title}"
+    assert cfg.email.subject == "Hot Papers {date}: {top_title}" and cfg.email.sender.startswith("Hot Papers <")
 
 
 def test_the_commented_init_file_is_the_defaults(tmp_path):
     import tomllib
-    written = config.from_dict(tomllib.loads(config.DEFAULT_TOML), base_dir=tmp_path)
-    assert written.raw == config.from_dict({}, base_dir=tmp_path).raw
+    written = config.from_dict(tomllib.loads(config.default_toml()), base_dir=tmp_path)
+    defaults = config.from_dict({}, base_dir=tmp_path)
+    assert written == defaults and written.sources.tables == defaults.sources.tables
+    # every source's table is in the file, from the registry
+    from newsletter.sources import REGISTRY
+    for name in REGISTRY:
+        assert f"[sources.{name}]" in config.default_toml()
 
 
 @pytest.mark.parametrize("data, message", [
     ({"sources": {"x": {"tokn_env": "A"}}}, "unknown key 'sources.x.tokn_env'"),
     ({"sources": {"hackernews": {"queries": "arxiv.org"}}}, "'sources.hackernews.queries' in <config> must be a list"),
-    ({"sources": {"hackernews": {"queries": [1]}}}, "must be a list of link hosts"),
+    ({"sources": {"hackernews": {"queries": [1]}}}, "'sources.hackernews.queries' in <config> must be a list of strings"),
     ({"ranking": {"max_posts_per_paper": True}}, "must be an integer, not True"),
     ({"ranking": {"weights": {"x": -1}}}, "'ranking.weights.x'"),
-    ({"newsletter": {"categories": []}}, "non-empty list"),
+    ({"newsletter": {"categories": []}}, "'newsletter.categories' in <config> must not be empty"),
+    ({"newsletter": {"categories": ["cs", " "]}}, "non-empty list of arXiv categories"),
     ({"arxiv": {"api_url": "ftp://x"}}, "'arxiv.api_url' in <config> must be an http(s) URL"),
     ({"email": {"subject": "{nope}"}}, "may use {title}, {date}, {top_title} and {count} only"),
     ({"smtp": {"security": "ssl"}}, "'smtp.security'"),

@@ -25,11 +25,12 @@ import smtpserver
 from conftest import FIXTURES
 from newsletter import config as config_mod
 from newsletter.cli import app
-from newsletter.deliver import SendError
+from newsletter.delivery.send import SendError
 from newsletter.errors import ConfigError
-from newsletter.pipeline import SendOptions, Seams, send_day
-from newsletter.store import Archive, SubscriberStore
-from newsletter.tokens import make_token, verify_token
+from newsletter.pipeline import Seams, dry_run_day, send_copy, send_day
+from newsletter.delivery.ledger import SubscriberStore
+from newsletter.store import Archive
+from newsletter.delivery.tokens import make_token, verify_token
 from smtpserver import PASSWORD, USER, Faults, Server
 
 DAY = date(2021, 8, 26)
@@ -65,9 +66,14 @@ def prepare(cfg, addresses) -> None:
             store.add(addr, f"Reader {addr.split('@')[0]}", NOW)
 
 
-def send(cfg, env=ENV, **opts):
+def send(cfg, env=ENV, dry_run=False, to=None):
+    seams = Seams(now=lambda: NOW, env=env, sleep=lambda s: None)
     with Archive(cfg.store_path) as a:
-        return send_day(cfg, DAY, a, SendOptions(**opts), Seams(now=lambda: NOW, env=env, sleep=lambda s: None))
+        if dry_run:
+            return dry_run_day(cfg, DAY, a, seams)
+        if to:
+            return send_copy(cfg, DAY, a, to, seams)
+        return send_day(cfg, DAY, a, seams)
 
 
 def ledger(cfg):
@@ -311,7 +317,7 @@ def test_sigkill_mid_send_then_rerun_loses_nothing(tmp_path, cert):
 def _serve_app(cfg, env):
     from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-    from newsletter.web import make_app
+    from newsletter.delivery.web import make_app
 
     class Quiet(WSGIRequestHandler):
         def log_message(self, *a):

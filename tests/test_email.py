@@ -110,7 +110,7 @@ def test_hostile_text_is_shown_as_text(tmp_path):
     assert '<a href="javascript:evil()">click</a>' in doc.text_content()
     assert "\x1b" not in e.subject and "\n" not in subject_line(
         replace(issue, papers=(replace(issue.papers[0], paper=replace(p, title="Line\r\nBcc: x@evil")),)),
-        cfg.email["subject"])
+        cfg.email.subject)
 
 
 def test_text_part_spells_out_every_link(tmp_path):

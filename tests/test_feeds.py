@@ -237,12 +237,12 @@ def test_window_rolls_over_keeping_ids(tmp_path):
 def test_failed_build_leaves_previous_feeds(tmp_path, monkeypatch):
     cfg = config(tmp_path)
     first = archive_real_posts(cfg)
-    import newsletter.pipeline as pipeline
+    import newsletter.render.feeds as feeds
 
     def broken(*a, **k):
         raise RuntimeError("template blew up")
 
-    monkeypatch.setattr(pipeline, "render_feeds", broken)
+    monkeypatch.setattr(feeds, "render_feeds", broken)
     with Archive(cfg.store_path) as a, pytest.raises(RuntimeError):
         build_day(cfg, date(2021, 8, 26), a)
     assert {n: (cfg.feeds_dir / n).read_bytes() for n in FEEDS} == first

@@ -3,6 +3,8 @@ multi-source score; independent sources and partial failure."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import copy
 import json
 from datetime import date, datetime, timezone
@@ -15,6 +17,7 @@ import arxiv_atom
 import hotpapers
 from conftest import FIXTURES, make_config
 from factories import T0, paper, xpost
+from sourcectx import ctx
 from newsletter.errors import AuthError, MalformedResponse, SourceError
 from newsletter.http import HttpClient
 from newsletter.mailing import Window
@@ -71,16 +74,22 @@ def bsky_page(specs, cursor=None, start=0):
     return body
 
 
+def hn_cfg(api, **kw):
+    return make_config(Path("."), sources={"hackernews": {"api_url": api, "queries": ["arxiv.org", "alphaxiv.org"],
+                                                          **kw}}).source("hackernews")
+
+
 # ------------------------------------------------------------ Hacker News
 def test_hn_real_body_has_no_arxiv_links_and_reports_pages():
-    posts, pages = hn.parse_search(HN_REAL, NOW)
-    assert posts == [] and pages == 34
+    posts, next_page, bad = hn.parse_search(HN_REAL, NOW)
+    assert posts == [] and next_page == 1 and bad == {}
+    assert hn.parse_search(HN_REAL, NOW, page=33).cursor is None  # nbPages = 34
 
 
 def test_hn_attribution_of_every_link_form():
     body = hn_page([("https://arxiv.org/abs/2607.00001v2", 120), ("https://www.alphaxiv.org/abs/2607.00002", 40),
                     ("https://huggingface.co/papers/2607.00003", 7), ("https://example.org/blog", 999)])
-    posts, _ = hn.parse_search(body, NOW)
+    posts, _, _ = hn.parse_search(body, NOW)
     assert [(p.arxiv_ids, p.metrics["points"]) for p in posts] == [
         (("2607.00001",), 120), (("2607.00002",), 40), (("2607.00003",), 7)]
     assert posts[0].url == "https://news.ycombinator.com/item?id=900000"
@@ -100,13 +109,13 @@ def test_hn_one_paged_query_per_host_over_the_window():
             body = hn_page([], page=0, pages=0)
         return 200, {}, json.dumps(body)
     responses.add_callback(responses.GET, f"{api}/search_by_date", callback=reply)
-    r = hn.search(http(), api, ["arxiv.org", "alphaxiv.org"], WINDOW, max_requests=10, clock=lambda: NOW)
+    r = hn.collect(ctx(http(), hn_cfg(api, max_requests=10), window=WINDOW, now=NOW))
     assert [p.arxiv_ids for p in r.posts] == [("2607.00000",), ("2607.00001",)]
     assert r.requests == 3 and r.capped is None
     q = parse_qs(urlsplit(responses.calls[0].request.url).query)
     assert q["restrictSearchableAttributes"] == ["url"] and q["tags"] == ["story"]
     assert q["numericFilters"] == [f"created_at_i>{int(WINDOW.start.timestamp())},created_at_i<{int(WINDOW.end.timestamp())}"]
-    r = hn.search(http(), api, ["arxiv.org", "alphaxiv.org"], WINDOW, max_requests=1, clock=lambda: NOW)
+    r = hn.collect(ctx(http(), hn_cfg(api, max_requests=1), window=WINDOW, now=NOW))
     assert r.capped == "hackernews: stopped at max_requests = 1" and len(r.posts) == 1
 
 
@@ -115,22 +124,22 @@ def test_hn_errors():
     api = "https://hn.test/api/v1"
     responses.get(f"{api}/search_by_date", status=500)
     with pytest.raises(SourceError, match="HTTP 500 after 2 tries"):
-        hn.search(http("Hacker News"), api, ["arxiv.org"], WINDOW, max_requests=5, clock=lambda: NOW)
+        hn.collect(ctx(http("Hacker News"), hn_cfg(api, queries=["arxiv.org"]), window=WINDOW, now=NOW))
     responses.replace(responses.GET, f"{api}/search_by_date", body="<html>")
     with pytest.raises(MalformedResponse):
-        hn.search(http(), api, ["arxiv.org"], WINDOW, max_requests=5, clock=lambda: NOW)
+        hn.collect(ctx(http(), hn_cfg(api, queries=["arxiv.org"]), window=WINDOW, now=NOW))
 
 
 # ---------------------------------------------------------------- Bluesky
 def test_bsky_real_body_has_no_arxiv_links():
-    posts, cursor = bsky.parse_search(BSKY_REAL, NOW)
+    posts, cursor, _ = bsky.parse_search(BSKY_REAL, NOW)
     assert posts == [] and cursor == "25"
 
 
 def test_bsky_links_from_facets_and_embeds():
     body = bsky_page([("https://arxiv.org/abs/2607.00001", "facet", 30), ("https://arxiv.org/pdf/2607.00002v3", "embed", 5),
                       ("https://example.org", "facet", 100)])
-    posts, _ = bsky.parse_search(body, NOW)
+    posts, _, _ = bsky.parse_search(body, NOW)
     assert [p.arxiv_ids for p in posts] == [("2607.00001",), ("2607.00002",)]
     p = posts[0]
     assert p.metrics == {"likes": 30, "reposts": 1, "replies": 0, "quotes": 0}
@@ -148,10 +157,14 @@ def test_bsky_login_then_search_paged_by_cursor():
             return 200, {}, json.dumps(bsky_page([("https://arxiv.org/abs/2607.00001", "facet", 3)], cursor="c2"))
         return 200, {}, json.dumps(bsky_page([("https://arxiv.org/abs/2607.00002", "embed", 4)], start=1))
     responses.add_callback(responses.GET, f"{api}/app.bsky.feed.searchPosts", callback=reply)
-    h = http()
-    token = bsky.login(h, api, "me.bsky.social", "app-pass")
-    r = bsky.search(h, api, token, "arxiv.org", WINDOW, max_requests=10, clock=lambda: NOW)
-    assert [p.arxiv_ids for p in r.posts] == [("2607.00001",), ("2607.00002",)] and r.requests == 2
+    cfg = make_config(Path("."), sources={"bluesky": {"api_url": api, "max_requests": 10}}).source("bluesky")
+    env = {"BLUESKY_HANDLE": "me.bsky.social", "BLUESKY_APP_PASSWORD": "app-pass"}
+    r = bsky.collect(ctx(http(), cfg, window=WINDOW, now=NOW, env=env))
+    # the login and two search pages: three requests, all counted against max_requests
+    assert [p.arxiv_ids for p in r.posts] == [("2607.00001",), ("2607.00002",)] and r.requests == 3 == len(responses.calls)
+    capped = bsky.collect(ctx(http(), make_config(Path("."), sources={"bluesky": {"api_url": api, "max_requests": 2}})
+                              .source("bluesky"), window=WINDOW, now=NOW, env=env))
+    assert capped.requests == 2 and capped.capped == "bluesky: stopped at max_requests = 2" and len(capped.posts) == 1
     assert json.loads(responses.calls[0].request.body) == {"identifier": "me.bsky.social", "password": "app-pass"}
     q = parse_qs(urlsplit(responses.calls[1].request.url).query)
     assert q["domain"] == ["arxiv.org"] and q["since"] == ["2026-07-29T18:00:00Z"] and q["until"] == ["2026-08-01T00:00:00Z"]

@@ -47,10 +47,10 @@ class EmailSettings:
     def from_config(cls, cfg) -> "EmailSettings":
         e = cfg.email
         return cls(
-            title=cfg.title, subject=e["subject"], max_papers=e["max_papers"], abstract_chars=e["abstract_chars"],
-            posts_per_paper=e["posts_per_paper"], site_url=cfg.site_url, feed_url=f"{cfg.feeds_base_url}/papers.atom",
-            template=str(cfg.resolve(e["template"])) if e["template"] else "",
-            text_template=str(cfg.resolve(e["text_template"])) if e["text_template"] else "",
+            title=cfg.title, subject=e.subject, max_papers=e.max_papers, abstract_chars=e.abstract_chars,
+            posts_per_paper=e.posts_per_paper, site_url=cfg.site_url, feed_url=f"{cfg.feeds_base_url}/papers.atom",
+            template=str(cfg.resolve(e.template)) if e.template else "",
+            text_template=str(cfg.resolve(e.text_template)) if e.text_template else "",
         )
 
 

@@ -8,6 +8,7 @@ function of the issues, so rebuilding gives the same bytes: no clock, explicit
 
 from __future__ import annotations
 
+import html as htmlmod
 import json
 from dataclasses import dataclass
 from datetime import timezone
@@ -24,7 +25,6 @@ from newsletter.text import collapse, strip_control
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 GENERATOR_URI = "https://pypi.org/project/newsletter/"
-FILES = ("papers.atom", "papers.rss", "papers.json", "daily.atom", "daily.rss", "daily.json")
 
 
 @dataclass(frozen=True)
@@ -41,13 +41,13 @@ class FeedSettings:
     @classmethod
     def from_config(cls, cfg) -> "FeedSettings":
         f = cfg.feeds
-        title = collapse(f["title"]) or cfg.title
+        title = collapse(f.title) or cfg.title
         return cls(
             title=title,
-            subtitle=collapse(f["subtitle"]) or "The arXiv papers people talked about, every mailing day",
-            icon=f["icon"],
-            author_name=collapse(f["author_name"]) or title,
-            author_email=f["author_email"],
+            subtitle=collapse(f.subtitle) or "The arXiv papers people talked about, every mailing day",
+            icon=f.icon,
+            author_name=collapse(f.author_name) or title,
+            author_email=f.author_email,
             site_url=cfg.site_url,
             base_url=cfg.feeds_base_url,
             newsletter_title=cfg.title,
@@ -144,7 +144,7 @@ def _paper_entry(fg: FeedGenerator, s: FeedSettings, issue: Issue, rp: RankedPap
     when = issue.created_at.astimezone(timezone.utc)
     fe.published(when)
     fe.updated(when)
-    fe.summary(collapse(p.abstract) or collapse(p.title))
+    fe.summary(_summary(collapse(p.abstract) or collapse(p.title), kind))
     fe.content(html, type="html")
 
 
@@ -158,8 +158,14 @@ def _daily_entry(fg: FeedGenerator, s: FeedSettings, issue: Issue, html: str, ki
     when = issue.created_at.astimezone(timezone.utc)
     fe.published(when)
     fe.updated(when)
-    fe.summary(_digest_summary(issue))
+    fe.summary(_summary(_digest_summary(issue), kind))
     fe.content(html, type="html")
+
+
+def _summary(text: str, kind: str) -> str:
+    """Atom's summary is typed text; RSS readers parse <description> as HTML,
+    so there the text is HTML-escaped (``$a<b$`` and ``<script>`` stay text)."""
+    return htmlmod.escape(text, quote=False) if kind == "rss" else text
 
 
 def _digest_summary(issue: Issue) -> str:

@@ -10,16 +10,12 @@ from datetime import datetime, timezone
 
 from newsletter.models import Issue, Post
 from newsletter.render.templates import environment
+from newsletter.sanitize import WIDGETS as WIDGETS_TAG
+from newsletter.sanitize import safe_tweet_embed
+from newsletter.sources import REGISTRY
 from newsletter.text import collapse
 
-WIDGETS = '<script async src="https://platform.twitter.com/widgets.js" charset="utf-8"></script>\n'
-# how each source's figures are spelled in the post; X keeps the original line
-FIGURE_LINES = {
-    "x": "retweets: {retweets}, favorites: {likes}",
-    "huggingface": "huggingface: upvotes: {upvotes}, comments: {comments}",
-    "hackernews": "hackernews: points: {points}, comments: {comments}",
-    "bluesky": "bluesky: reposts: {reposts}, likes: {likes}, replies: {replies}, quotes: {quotes}",
-}
+WIDGETS = WIDGETS_TAG + "\n"
 
 
 # what CommonMark would pass through as raw HTML: a tag, a closing tag, a
@@ -27,11 +23,30 @@ FIGURE_LINES = {
 _RAW_HTML = re.compile(r"<(?=[A-Za-z][A-Za-z0-9-]*(?:[\s/>]|$)|/[A-Za-z]|!|\?)")
 
 
+# what makes a link, an image or a link reference definition
+_LINKISH = re.compile(r"(?<=\])(?=[(:\[])|(?<=!)(?=\[)")
+# what would open a block at the start of a line: heading, quote, list, fence, rule
+_BLOCK_START = re.compile(r"^[#>+\-*=_~`|]")
+_ORDERED_LIST = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
+_CATEGORY = re.compile(r"[a-z][a-z\-]*(?:\.[A-Za-z][A-Za-z\-]*)?")
+
+
 def md_text(value: str | None) -> str:
-    """Outside text on one line that cannot open HTML in the post. Only a
-    ``<`` that would start markup is escaped, so maths such as ``a<b`` or
-    ``<=`` reads as the original posts have it."""
-    return _RAW_HTML.sub("&lt;", collapse(value))
+    """Outside text on one line that stays text in the post: it cannot open
+    HTML, an autolink, a link, an image, a link definition or a block. Only
+    what would be active is escaped, so maths such as ``a<b`` or ``<=`` and
+    ordinary brackets read as the original posts have them."""
+    text = _RAW_HTML.sub("&lt;", collapse(value))
+    text = _LINKISH.sub("\\\\", text)
+    text = _ORDERED_LIST.sub(r"\1\\\2", text)
+    return "\\" + text if _BLOCK_START.match(text) else text
+
+
+def md_category(term: str) -> str:
+    """A category link; a term that is not an arXiv category is shown as text."""
+    if _CATEGORY.fullmatch(term):
+        return f"[{term}](https://arxiv.org/list/{term}/recent)"
+    return md_text(term)
 
 
 def yaml_scalar(value: str) -> str:
@@ -64,11 +79,13 @@ def static_embed(post: Post) -> str:
 
 
 def embed(post: Post) -> str:
-    return post.embed_html or static_embed(post)
+    """The archived oEmbed HTML if it still passes the sanitiser, else a static quote."""
+    return safe_tweet_embed(post.embed_html) or static_embed(post)
 
 
 def figure_line(source: str, totals: dict[str, int], collected: datetime | None) -> str:
-    fmt = FIGURE_LINES.get(source, source + ": " + ", ".join(f"{k}: {{{k}}}" for k in sorted(totals)))
+    s = REGISTRY.get(source)
+    fmt = s.figure_line if s else md_text(source) + ": " + ", ".join(f"{k}: {{{k}}}" for k in sorted(totals))
     values = {k: totals.get(k, 0) for k in re.findall(r"{(\w+)}", fmt)}
     return f"- {fmt.format(**values)} ({counts_time(collected)})"
 
@@ -83,6 +100,7 @@ def render_post(issue: Issue, templates_dir: str | None = None) -> str:
         description=json.dumps(f"{issue.title[:1]}{issue.title[1:].lower()} {issue.date.isoformat()}"),
         created=front_matter_time(issue.created_at),
         md=md_text,
+        md_category=md_category,
         embed=embed,
         figure_line=figure_line,
         notes=[json.dumps(collapse(n), ensure_ascii=False) for n in issue.notes],

@@ -1,8 +1,8 @@
 """arXiv: the papers of one mailing.
 
 The current mailing comes from the RSS feed (one request, abstracts included);
-any other day from the API through the ``arxiv`` package, asking for the
-configured categories AND the mailing's submission window. Requests are paced
+any other day from the API (Atom, read with lxml), asking for the configured
+categories AND the mailing's submission window. Requests are paced
 to arXiv's one-per-``delay_seconds`` and retried on 429/503 and on the empty or
 short pages the API sometimes returns.
 """
@@ -12,10 +12,10 @@ from __future__ import annotations
 import email.utils
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from urllib.parse import parse_qs, urlparse
 
-import arxiv
 import requests
 from lxml import etree
 
@@ -24,6 +24,7 @@ from newsletter.http import HttpClient, TransientError
 from newsletter.links import split_version
 from newsletter.mailing import Window
 from newsletter.models import Paper
+from newsletter.sources.common import BadRecord, skipping
 from newsletter.text import collapse
 
 NS = {
@@ -68,7 +69,10 @@ def parse_rss(body: bytes, categories: Iterable[str]) -> tuple[date | None, list
     if title.lower().startswith("feed error"):
         raise SourceError(f"arXiv says '{collapse(title)}': check [newsletter] categories")
     pub = channel.findtext("pubDate")
-    day = email.utils.parsedate_to_datetime(pub).date() if pub else None
+    try:
+        day = email.utils.parsedate_to_datetime(pub).date() if pub else None
+    except (TypeError, ValueError, IndexError, OverflowError):
+        raise MalformedResponse(f"the arXiv RSS feed has a pubDate that is not a date: {collapse(pub)[:60]!r}") from None
     papers = []
     for item in channel.findall("item"):
         kind = collapse(item.findtext("arxiv:announce_type", namespaces=NS)) or "new"
@@ -137,22 +141,7 @@ def check_api_page(resp: requests.Response) -> None:
     expected = max(0, min(size, int(total) - start))
     if entries < expected:
         raise TransientError(f"arXiv API sent a short page ({entries} of {expected} entries)")
-
-
-class _PoliteSession:
-    """What ``arxiv.Client`` needs of a session (``get``), backed by our
-    HttpClient so pacing, retries and page checks happen in one place."""
-
-    def __init__(self, http: HttpClient):
-        self.http = http
-
-    def get(self, url: str, headers: dict | None = None, **_: object) -> requests.Response:
-        resp = self.http.get(url, ok=(200,), check=check_api_page)
-        if resp.status_code == 400:
-            raise SourceError(f"arXiv API refused the query: {_api_error_text(resp.content)}")
-        if resp.status_code != 200:
-            raise SourceError(f"arXiv API answered HTTP {resp.status_code}")
-        return resp
+    setattr(resp, "parsed_root", root)  # parsed once: fetch_api reads it from here
 
 
 def _api_error_text(body: bytes) -> str:
@@ -164,28 +153,62 @@ def _api_error_text(body: bytes) -> str:
         return collapse(body[:200].decode("utf-8", "replace"))
 
 
-def result_to_paper(r: arxiv.Result) -> Paper:
-    arxiv_id, version = split_version(r.get_short_id())
-    cats = [r.primary_category] + [c for c in r.categories if c != r.primary_category]
+def _time(value: str | None) -> datetime | None:
+    if not value or not value.strip():
+        return None
+    try:
+        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRecord("bad date") from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def entry_to_paper(entry: etree._Element) -> Paper:
+    """One API Atom entry as a Paper; a BadRecord for an entry without a valid
+    arXiv id or with a bad date."""
+    raw = collapse(entry.findtext("atom:id", namespaces=NS))
+    if "/abs/" not in raw:
+        raise BadRecord("bad id")
+    try:
+        arxiv_id, version = split_version(raw.split("/abs/", 1)[1])
+    except ValueError:
+        raise BadRecord("bad id") from None
+    primary_el = entry.find("arxiv:primary_category", NS)
+    primary = collapse(primary_el.get("term")) if primary_el is not None else ""
+    cats = [primary] + [collapse(c.get("term")) for c in entry.findall("atom:category", NS)]
+    seen: dict[str, None] = {}
+    for c in cats:
+        if c:
+            seen.setdefault(c, None)
+    has_pdf = any(link.get("title") == "pdf" for link in entry.findall("atom:link", NS))
     return Paper(
         arxiv_id=arxiv_id,
         version=version,
-        title=collapse(r.title),
-        abstract=collapse(r.summary),
-        authors=tuple(collapse(a.name) for a in r.authors),
-        categories=tuple(c for c in cats if c),
-        comment=collapse(r.comment),
-        submitted=_utc(r.published),
-        updated=_utc(r.updated),
-        has_pdf=r.pdf_url is not None,
+        title=collapse(entry.findtext("atom:title", namespaces=NS)),
+        abstract=collapse(entry.findtext("atom:summary", namespaces=NS)),
+        authors=tuple(a for a in (collapse(n.text) for n in entry.findall("atom:author/atom:name", NS)) if a),
+        categories=tuple(seen),
+        comment=collapse(entry.findtext("arxiv:comment", namespaces=NS)),
+        submitted=_time(entry.findtext("atom:published", namespaces=NS)),
+        updated=_time(entry.findtext("atom:updated", namespaces=NS)),
+        has_pdf=has_pdf,
         announce_type="new",
     )
 
 
-def _utc(dt: datetime | None) -> datetime | None:
-    if dt is None or dt == datetime.min:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+@dataclass
+class ApiResult:
+    papers: list[Paper] = field(default_factory=list)
+    requests: int = 0
+    bad_reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def bad(self) -> int:
+        return sum(self.bad_reasons.values())
+
+    @property
+    def reasons(self) -> list[str]:
+        return [f"{n} {r}" for r, n in sorted(self.bad_reasons.items())]
 
 
 def fetch_api(
@@ -194,31 +217,43 @@ def fetch_api(
     categories: list[str],
     window: Window,
     *,
-    page_size: int = 500,
+    page_size: int = 2000,
     max_results: int = 0,
     on_page: Callable[[int], None] | None = None,
-) -> list[Paper]:
-    """Every paper first submitted in ``window`` in the categories."""
-    client = arxiv.Client(page_size=page_size, delay_seconds=0, num_retries=0)
-    client.query_url_format = api_url.rstrip("?") + "?{}"
-    client._session = _PoliteSession(http)  # the package has no public seam for this
-    search = arxiv.Search(
-        query=api_query(categories, window),
-        max_results=max_results or None,
-        sort_by=arxiv.SortCriterion.SubmittedDate,
-        sort_order=arxiv.SortOrder.Ascending,
-    )
+) -> ApiResult:
+    """Every paper first submitted in ``window`` in the categories, in pages of
+    up to 2000 (the API's maximum): 1 + N/2000 requests for N papers. Entries
+    that are malformed are skipped and counted, never fatal."""
+    result = ApiResult()
     papers: dict[str, Paper] = {}
-    try:
-        for result in client.results(search):
-            paper = result_to_paper(result)
-            if paper.submitted and not (window.start <= paper.submitted < window.end):
-                continue
-            if not matches_categories(paper.categories, categories):
-                continue
-            papers[paper.arxiv_id] = paper
-            if on_page:
-                on_page(len(papers))
-    except arxiv.ArxivError as exc:
-        raise SourceError(f"arXiv API failed: {exc}; try again later") from None
-    return list(papers.values())
+    query = api_query(categories, window)
+    start = 0
+    while True:
+        size = min(page_size, max_results - start) if max_results else page_size
+        resp = http.get(api_url, params={"search_query": query, "sortBy": "submittedDate", "sortOrder": "ascending",
+                                         "start": start, "max_results": size}, ok=(200,), check=check_api_page)
+        result.requests += 1
+        if resp.status_code == 400:
+            raise SourceError(f"arXiv API refused the query: {_api_error_text(resp.content)}")
+        if resp.status_code != 200:
+            raise SourceError(f"arXiv API answered HTTP {resp.status_code}")
+        root = getattr(resp, "parsed_root", None)
+        if root is None:
+            root = _parse_xml(resp.content, "the arXiv API")
+        total = int(root.findtext("opensearch:totalResults", namespaces=NS) or 0)
+        entries = root.findall("atom:entry", NS)
+        for entry in entries:
+            with skipping(result.bad_reasons):
+                paper = entry_to_paper(entry)
+                if paper.submitted and not (window.start <= paper.submitted < window.end):
+                    continue
+                if not matches_categories(paper.categories, categories):
+                    continue
+                papers[paper.arxiv_id] = paper
+        if on_page:
+            on_page(len(papers))
+        start += len(entries)
+        if not entries or start >= total or (max_results and start >= max_results):
+            break
+    result.papers = list(papers.values())
+    return result

@@ -7,70 +7,91 @@ with the number of papers. Figures: points and comments.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from newsletter.errors import MalformedResponse, SourceError
-from newsletter.http import HttpClient
+from newsletter.errors import MalformedResponse
 from newsletter.links import arxiv_ids_in
-from newsletter.mailing import Window
 from newsletter.models import Post
-from newsletter.sources.common import SearchResult, add_new, json_of
-from newsletter.text import collapse, strip_control
+from newsletter.settings import setting
+from newsletter.sources.base import SearchResult, Source, SourceContext
+from newsletter.sources.common import BadRecord, Page, count, ident, epoch, paginate, skipping, text
 
-SOURCE = "hackernews"
 HITS_PER_PAGE = 1000
 
 
-def parse_search(payload: Any, collected_at: datetime) -> tuple[list[Post], int]:
-    """Stories linking arXiv in one page, and the number of pages."""
+@dataclass(frozen=True)
+class HNConfig:
+    """Hacker News through Algolia: no key"""
+
+    enabled: bool = setting(True)
+    api_url: str = setting("https://hn.algolia.com/api/v1", url=True)
+    queries: list[str] = setting(["arxiv.org", "alphaxiv.org", "huggingface.co/papers"], "link hosts searched",
+                                 nonempty=True)
+    max_requests: int = setting(20, ge=1)
+
+
+def _post(hit: Any, collected_at: datetime) -> Post | None:
+    if not isinstance(hit, dict):
+        return None
+    oid = ident(hit.get("objectID"), "objectID")
+    ids = arxiv_ids_in(f"{text(hit.get('url'))} {text(hit.get('story_text'))}")
+    if not ids:
+        return None
+    return Post(
+        source="hackernews",
+        post_id=oid,
+        url=f"https://news.ycombinator.com/item?id={oid}",
+        author_handle=text(hit.get("author")),
+        author_name="",
+        text=" ".join(text(hit.get("title")).split()),
+        created_at=epoch(hit.get("created_at_i")),
+        metrics={"points": count(hit.get("points"), "points"), "comments": count(hit.get("num_comments"), "num_comments")},
+        collected_at=collected_at,
+        arxiv_ids=tuple(ids),
+    )
+
+
+def parse_search(payload: Any, collected_at: datetime, page: int = 0) -> Page:
+    """Stories linking arXiv in one page; the cursor is the next page number."""
     if not isinstance(payload, dict) or not isinstance(payload.get("hits"), list):
         raise MalformedResponse("Hacker News answered without a list of hits")
-    posts = []
+    posts, bad = [], {}
     for hit in payload["hits"]:
-        if not isinstance(hit, dict) or not hit.get("objectID"):
-            continue
-        ids = arxiv_ids_in(f"{hit.get('url') or ''} {hit.get('story_text') or ''}")
-        if not ids:
-            continue
-        created = hit.get("created_at_i")
-        posts.append(Post(
-            source=SOURCE,
-            post_id=str(hit["objectID"]),
-            url=f"https://news.ycombinator.com/item?id={hit['objectID']}",
-            author_handle=strip_control(str(hit.get("author") or "")),
-            author_name="",
-            text=collapse(hit.get("title")),
-            created_at=datetime.fromtimestamp(created, timezone.utc) if isinstance(created, int) else None,
-            metrics={"points": int(hit.get("points") or 0), "comments": int(hit.get("num_comments") or 0)},
-            collected_at=collected_at,
-            arxiv_ids=tuple(ids),
-        ))
+        with skipping(bad):
+            post = _post(hit, collected_at)
+            if post:
+                posts.append(post)
     pages = payload.get("nbPages")
-    return posts, int(pages) if isinstance(pages, int) else 1
+    pages = pages if isinstance(pages, int) and not isinstance(pages, bool) and 0 < pages <= 1000 else 1
+    return Page(posts, page + 1 if page + 1 < pages else None, bad)
 
 
-
-def search(http: HttpClient, api_url: str, queries: list[str], window: Window, *, max_requests: int,
-           clock: Callable[[], datetime]) -> SearchResult:
+def collect(ctx: SourceContext) -> SearchResult:
+    cfg: HNConfig = ctx.config
+    t0, t1 = int(ctx.window.start.timestamp()), int(ctx.window.end.timestamp())
     result = SearchResult()
-    seen: set[str] = set()
-    t0, t1 = int(window.start.timestamp()), int(window.end.timestamp())
-    for query in queries:
-        page, pages = 0, 1
-        while page < pages:
-            if result.requests >= max_requests:
-                result.capped = f"hackernews: stopped at max_requests = {max_requests}"
-                return result
-            resp = http.get(f"{api_url.rstrip('/')}/search_by_date", params={
+    for query in cfg.queries:
+        def get_page(page: int, query: str = query) -> Page:
+            payload = ctx.http.get_json(f"{cfg.api_url.rstrip('/')}/search_by_date", "Hacker News search", params={
                 "query": query, "restrictSearchableAttributes": "url", "tags": "story",
                 "numericFilters": f"created_at_i>{t0},created_at_i<{t1}", "hitsPerPage": HITS_PER_PAGE,
                 "page": page})
-            result.requests += 1
-            if resp.status_code != 200:
-                raise SourceError(f"Hacker News search answered HTTP {resp.status_code}")
-            posts, pages = parse_search(json_of(resp, "Hacker News search"), clock())
-            add_new(posts, seen, result.posts)
-            page += 1
+            return parse_search(payload, ctx.now(), page)
+
+        paginate(result, get_page, label="hackernews", max_requests=cfg.max_requests, first=0)
+        if result.capped:
+            break
     return result
+
+
+SOURCE = Source(
+    name="hackernews",
+    label="Hacker News",
+    config=HNConfig,
+    score=("points",),
+    shown=(("points", "points"), ("comments", "comments")),
+    figure_line="hackernews: points: {points}, comments: {comments}",
+    collect=collect,
+)

@@ -1,58 +1,70 @@
 """Hugging Face daily papers: upvotes and comments for papers featured on a day.
 
-No authentication. One request per day of the signal window. The date is the
-day Hugging Face featured the paper, not the arXiv date; an empty day may
-return the previous day's list, which is deduplicated by paper id.
+No authentication. One request per featured day of the signal window (from
+the mailing date to the window's end). The date is the day Hugging Face
+featured the paper, not the arXiv date; an empty day may return the previous
+day's list, which the paging's de-duplication absorbs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from newsletter.config import HFConfig
-from newsletter.errors import MalformedResponse, SourceError
-from newsletter.http import HttpClient
+from newsletter.errors import MalformedResponse
 from newsletter.links import normalize_id
 from newsletter.mailing import Window
 from newsletter.models import Post
-from newsletter.sources.common import json_of, parse_time
-from newsletter.text import collapse
+from newsletter.settings import setting
+from newsletter.sources.base import SearchResult, Source, SourceContext
+from newsletter.sources.common import BadRecord, Page, count, paginate, parse_time, skipping, text
 
-SOURCE = "huggingface"
+
+@dataclass(frozen=True)
+class HFConfig:
+    """Hugging Face daily papers: no key"""
+
+    enabled: bool = setting(True)
+    api_url: str = setting("https://huggingface.co/api", url=True)
+    max_requests: int = setting(10, ge=1)
 
 
-def parse_daily_papers(payload: Any, collected_at: datetime) -> list[Post]:
+def _post(item: Any, collected_at: datetime) -> Post | None:
+    if not isinstance(item, dict) or not isinstance(item.get("paper"), dict):
+        return None
+    paper = item["paper"]
+    arxiv_id = normalize_id(text(paper.get("id")))
+    if not arxiv_id:
+        raise BadRecord("bad paper id")
+    submitter = item.get("submittedBy") or paper.get("submittedOnDailyBy") or {}
+    if not isinstance(submitter, dict):
+        submitter = {}
+    return Post(
+        source="huggingface",
+        post_id=arxiv_id,
+        url=f"https://huggingface.co/papers/{arxiv_id}",
+        author_handle=text(submitter.get("user")),
+        author_name=text(submitter.get("fullname")),
+        text=" ".join(text(paper.get("title") or item.get("title")).split()),
+        created_at=parse_time(paper.get("submittedOnDailyAt") or item.get("publishedAt")),
+        metrics={"upvotes": count(paper.get("upvotes"), "upvotes"),
+                 "comments": count(item.get("numComments"), "numComments")},
+        collected_at=collected_at,
+        arxiv_ids=(arxiv_id,),
+    )
+
+
+def parse_daily_papers(payload: Any, collected_at: datetime) -> Page:
     if not isinstance(payload, list):
         raise MalformedResponse("Hugging Face daily_papers did not answer with a list")
-    posts = []
+    posts, bad = [], {}
     for item in payload:
-        if not isinstance(item, dict) or not isinstance(item.get("paper"), dict):
-            continue
-        paper = item["paper"]
-        arxiv_id = normalize_id(str(paper.get("id") or ""))
-        if not arxiv_id:
-            continue
-        submitter = item.get("submittedBy") or paper.get("submittedOnDailyBy") or {}
-        posts.append(
-            Post(
-                source=SOURCE,
-                post_id=arxiv_id,
-                url=f"https://huggingface.co/papers/{arxiv_id}",
-                author_handle=str(submitter.get("user") or "") if isinstance(submitter, dict) else "",
-                author_name=str(submitter.get("fullname") or "") if isinstance(submitter, dict) else "",
-                text=collapse(paper.get("title") or item.get("title")),
-                created_at=parse_time(paper.get("submittedOnDailyAt") or item.get("publishedAt")),
-                metrics={
-                    "upvotes": int(paper.get("upvotes") or 0),
-                    "comments": int(item.get("numComments") or 0),
-                },
-                collected_at=collected_at,
-                arxiv_ids=(arxiv_id,),
-            )
-        )
-    return posts
+        with skipping(bad):
+            post = _post(item, collected_at)
+            if post:
+                posts.append(post)
+    return Page(posts, None, bad)
 
 
 def days_in(window: Window, first: date) -> list[date]:
@@ -65,31 +77,28 @@ def days_in(window: Window, first: date) -> list[date]:
     return days
 
 
-def fetch_daily_papers(
-    http: HttpClient,
-    cfg: HFConfig,
-    days: list[date],
-    *,
-    clock: Callable[[], datetime],
-) -> tuple[list[Post], int, str | None]:
-    """Posts for each featured day; (posts, requests made, cap note)."""
-    by_id: dict[str, Post] = {}
-    previous: frozenset[str] | None = None
-    requests_made, capped = 0, None
-    for day in days:
-        if requests_made >= cfg.max_requests:
-            capped = f"huggingface: stopped at max_requests = {cfg.max_requests}"
-            break
-        resp = http.get(f"{cfg.api_url.rstrip('/')}/daily_papers", params={"date": day.isoformat()})
-        requests_made += 1
-        if resp.status_code != 200:
-            raise SourceError(f"Hugging Face daily_papers answered HTTP {resp.status_code} for {day}")
-        payload = json_of(resp, f"Hugging Face daily_papers for {day}")
-        posts = parse_daily_papers(payload, clock())
-        ids = frozenset(p.post_id for p in posts)
-        if ids and ids == previous:
-            continue  # an empty day repeating the previous day's list
-        previous = ids
-        for p in posts:
-            by_id[p.post_id] = p
-    return list(by_id.values()), requests_made, capped
+def collect(ctx: SourceContext) -> SearchResult:
+    cfg: HFConfig = ctx.config
+    days = days_in(ctx.window, ctx.day)
+    if not days:
+        return SearchResult()
+
+    def get_page(i: int) -> Page:
+        day = days[i]
+        payload = ctx.http.get_json(f"{cfg.api_url.rstrip('/')}/daily_papers", f"Hugging Face daily_papers for {day}",
+                                    params={"date": day.isoformat()})
+        page = parse_daily_papers(payload, ctx.now())
+        return page._replace(cursor=i + 1 if i + 1 < len(days) else None)
+
+    return paginate(SearchResult(), get_page, label="huggingface", max_requests=cfg.max_requests, first=0)
+
+
+SOURCE = Source(
+    name="huggingface",
+    label="Hugging Face",
+    config=HFConfig,
+    score=("upvotes",),
+    shown=(("upvotes", "upvotes"), ("comments", "comments")),
+    figure_line="huggingface: upvotes: {upvotes}, comments: {comments}",
+    collect=collect,
+)

@@ -16,25 +16,32 @@ import csv
 import io
 import json
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from newsletter.links import normalize_id
 from newsletter.models import Post
+from newsletter.sources import REGISTRY
+from newsletter.sources.common import MAX_COUNT, BadRecord, count, parse_time
 from newsletter.text import collapse, strip_control
 
 KNOWN = {"arxiv", "source", "score", "post_id", "url", "author", "text", "created_at"}
-RESERVED = {"x", "hackernews", "huggingface", "bluesky", "arxiv"}
+
+
+def reserved() -> set[str]:
+    """Names an imported source may not take: the registered sources and arXiv."""
+    return set(REGISTRY) | {"arxiv"}
 
 
 def _number(value: Any) -> int | None:
-    if isinstance(value, bool):
+    """A plausible count (0 to 10^9), or None: negative, fractional, not
+    finite or absurd numbers are not scores."""
+    if isinstance(value, str) and re.fullmatch(r"\s*\d{1,10}(\.0+)?\s*", value):
+        value = int(value.strip().split(".")[0])
+    try:
+        return count(value, "number") if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    except BadRecord:
         return None
-    if isinstance(value, (int, float)):
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", value):
-        return int(float(value))
-    return None
 
 
 def parse(text: str, filename: str, collected_at: datetime) -> tuple[list[Post], list[str]]:
@@ -62,11 +69,11 @@ def parse(text: str, filename: str, collected_at: datetime) -> tuple[list[Post],
         if not arxiv_id:
             errors.append(f"{where}: 'arxiv' is not an arXiv id or link: {rec.get('arxiv')!r}")
             continue
-        if not re.fullmatch(r"[a-z][a-z0-9_-]{0,30}", source) or source in RESERVED:
-            errors.append(f"{where}: 'source' must be a short lowercase name other than {sorted(RESERVED)}")
+        if not re.fullmatch(r"[a-z][a-z0-9_-]{0,30}", source) or source in reserved():
+            errors.append(f"{where}: 'source' must be a short lowercase name other than {sorted(reserved())}")
             continue
-        if score is None or score < 0:
-            errors.append(f"{where}: 'score' must be a number >= 0")
+        if score is None:
+            errors.append(f"{where}: 'score' must be a whole number from 0 to {MAX_COUNT}, not {collapse(str(rec.get('score')))[:40]!r}")
             continue
         figures = {"score": score}
         for k, v in rec.items():
@@ -75,15 +82,17 @@ def parse(text: str, filename: str, collected_at: datetime) -> tuple[list[Post],
                 figures[re.sub(r"[^a-z0-9_]", "_", k)] = n
         created = None
         if rec.get("created_at"):
-            try:
-                created = datetime.fromisoformat(str(rec["created_at"]).replace("Z", "+00:00"))
-                created = created if created.tzinfo else created.replace(tzinfo=timezone.utc)
-            except ValueError:
+            created = parse_time(str(rec["created_at"]))
+            if created is None:
                 errors.append(f"{where}: 'created_at' is not an ISO 8601 time")
                 continue
-        post_id = collapse(str(rec.get("post_id") or rec.get("url") or f"{arxiv_id}"))
+        url = collapse(str(rec.get("url") or ""))
+        if url and not url.lower().startswith(("https://", "http://")):
+            errors.append(f"{where}: 'url' must be an http(s) link")
+            continue
+        post_id = collapse(str(rec.get("post_id") or url or f"{arxiv_id}"))[:300]
         posts.append(Post(
-            source=source, post_id=post_id, url=collapse(str(rec.get("url") or "")),
+            source=source, post_id=post_id, url=url,
             author_handle=collapse(str(rec.get("author") or "")), author_name="",
             text=strip_control(str(rec.get("text") or "")), created_at=created, metrics=figures,
             collected_at=collected_at, arxiv_ids=(arxiv_id,),

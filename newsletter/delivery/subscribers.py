@@ -6,7 +6,7 @@ import csv
 import io
 from dataclasses import dataclass
 
-from newsletter.message import InvalidAddress, check_address
+from newsletter.delivery.message import InvalidAddress, check_address
 from newsletter.text import collapse
 
 

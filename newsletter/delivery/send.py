@@ -9,6 +9,7 @@ so a ``kill -9`` loses nothing and duplicates at most one message.
 
 from __future__ import annotations
 
+import email.errors
 import os
 import secrets
 import smtplib
@@ -23,9 +24,12 @@ from typing import Protocol
 
 from newsletter.errors import NewsletterError
 from newsletter.files import write_atomic
-from newsletter.message import MessageSettings, compose, to_bytes
+from newsletter.config import SmtpConfig
+from newsletter.delivery.message import InvalidAddress, MessageSettings, compose, envelope, to_bytes
+from newsletter.pacing import Pacer
 from newsletter.render.email import RenderedEmail
-from newsletter.store import Archive, SubscriberStore
+from newsletter.delivery.ledger import SubscriberStore
+from newsletter.store import Archive
 
 EXIT_SOME_FAILED = 5
 
@@ -46,6 +50,10 @@ class Rejected(Exception):
     """A permanent refusal (5xx) of this recipient."""
 
 
+# what making one recipient's message can raise: that recipient fails alone
+UNSENDABLE = (InvalidAddress, UnicodeError, ValueError, TypeError, email.errors.MessageError)
+
+
 class Mailer(Protocol):
     def send(self, sender: str, recipient: str, data: bytes) -> str: ...
     def close(self) -> None: ...
@@ -60,46 +68,45 @@ class SMTPMailer:
     """One verified-TLS connection for many messages; reconnects after 421
     or a dropped connection. Never falls back to plaintext."""
 
-    def __init__(self, cfg_smtp: dict, password: str, *, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(self, cfg_smtp: SmtpConfig, password: str, *, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic, pacer: Pacer | None = None):
         self.c = cfg_smtp
         self.password = password
-        self.sleep = sleep
-        self.clock = clock
         self.conn: smtplib.SMTP | None = None
         self.connections = 0
-        self._last = 0.0
+        # one pacer may be shared by several mailers: the rate is the relay's, not a connection's
+        self.pacer = pacer or Pacer(1.0 / cfg_smtp.rate if cfg_smtp.rate > 0 else 0.0, clock=clock, sleep=sleep)
 
     def _context(self) -> ssl.SSLContext:
-        ctx = ssl.create_default_context(cafile=self.c["ca_file"] or None)
+        ctx = ssl.create_default_context(cafile=self.c.ca_file or None)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         return ctx
 
     def _where(self) -> str:
-        return f"{self.c['host']}:{self.c['port']}"
+        return f"{self.c.host}:{self.c.port}"
 
     def connect(self) -> None:
-        host, port, timeout = self.c["host"], int(self.c["port"]), float(self.c["timeout"])
+        host, port, timeout = self.c.host, int(self.c.port), float(self.c.timeout)
         try:
-            if self.c["security"] == "tls":
+            if self.c.security == "tls":
                 conn = smtplib.SMTP_SSL(host, port, timeout=timeout, context=self._context())
             else:
                 conn = smtplib.SMTP(host, port, timeout=timeout)
                 conn.ehlo()
-                if self.c["security"] == "starttls":
+                if self.c.security == "starttls":
                     if not conn.has_extn("starttls"):
                         conn.close()
                         raise SendError(f"{self._where()} does not offer STARTTLS; refusing to send in plaintext "
                                         "(check [smtp] port and security)")
                     conn.starttls(context=self._context())
                     conn.ehlo()
-            if self.c["username"]:
+            if self.c.username:
                 self._login(conn)
         except SendError:
             raise
         except smtplib.SMTPAuthenticationError as exc:
-            raise SendError(f"SMTP login to {self._where()} as {self.c['username']} failed "
-                            f"({_reply(exc.smtp_code, exc.smtp_error)}); check ${self.c['password_env']}") from None
+            raise SendError(f"SMTP login to {self._where()} as {self.c.username} failed "
+                            f"({_reply(exc.smtp_code, exc.smtp_error)}); check ${self.c.password_env}") from None
         except smtplib.SMTPNotSupportedError:
             raise SendError(f"{self._where()} does not offer AUTH over this connection; check [smtp] security") from None
         except ssl.SSLCertVerificationError as exc:
@@ -126,7 +133,7 @@ class SMTPMailer:
         if not conn.has_extn("auth"):
             raise smtplib.SMTPNotSupportedError("AUTH")
         offered = conn.esmtp_features["auth"].upper().split()
-        conn.user, conn.password = self.c["username"], self.password
+        conn.user, conn.password = self.c.username, self.password
         for mechanism, method in (("PLAIN", conn.auth_plain), ("LOGIN", conn.auth_login),
                                   ("CRAM-MD5", conn.auth_cram_md5)):
             if mechanism in offered:
@@ -134,23 +141,23 @@ class SMTPMailer:
                 return
         raise smtplib.SMTPNotSupportedError("AUTH " + " ".join(offered))
 
-    def _pace(self) -> None:
-        rate = float(self.c["rate"] or 0)
-        if rate > 0:
-            wait = self._last + 1.0 / rate - self.clock()
-            if wait > 0:
-                self.sleep(wait)
-        self._last = self.clock()
-
     def send(self, sender: str, recipient: str, data: bytes) -> str:
-        self._pace()
+        wire = envelope(recipient)
+        self.pacer.wait()
         for attempt in (1, 2):
             if self.conn is None:
                 self.connect()
+            assert self.conn is not None
+            options: list[str] = []
+            if wire.smtputf8:
+                if not self.conn.has_extn("smtputf8"):
+                    raise Rejected(f"{self._where()} does not offer SMTPUTF8, which the non-ASCII address "
+                                   f"{recipient} needs")
+                options.append("SMTPUTF8")
             try:
-                refused = self.conn.sendmail(sender, [recipient], data)
+                refused = self.conn.sendmail(sender, [wire.address], data, mail_options=options)
             except smtplib.SMTPRecipientsRefused as exc:
-                code, msg = exc.recipients.get(recipient, (550, b"refused"))
+                code, msg = exc.recipients.get(wire.address, (550, b"refused"))
                 return self._refused(code, msg)
             except smtplib.SMTPResponseException as exc:
                 if exc.smtp_code == 421:  # the server closes: reconnect, then defer this one
@@ -163,7 +170,7 @@ class SMTPMailer:
                     raise Deferred(f"connection lost twice: {exc}") from None
                 continue
             if refused:
-                code, msg = refused[recipient]
+                code, msg = refused[wire.address]
                 return self._refused(code, msg)
             return "250 accepted"
         raise Deferred("not sent")
@@ -200,6 +207,7 @@ class DryRunMailer:
         self.subject = subject
         self.n = 0
         self.files: list[Path] = []
+        self.skipped: list[str] = []
 
     def send(self, sender: str, recipient: str, data: bytes) -> str:
         self.n += 1
@@ -280,16 +288,24 @@ def send_issue(archive: Archive, day: date, rendered: RenderedEmail, settings: M
             row, previous = claimed
             summary.resumed += previous == "sending"  # left in flight by a run that died
             sub = store.get(row.email)
-            msg = compose(rendered, row.email, sub.name if sub else "", settings, day, now())
-            data = to_bytes(msg, settings.dkim)
             tries[row.email] = tries.get(row.email, 0) + 1
+            try:
+                msg = compose(rendered, row.email, sub.name if sub else "", settings, day, now())
+                data = to_bytes(msg, settings.dkim)
+            except UNSENDABLE as exc:  # this recipient alone: the others are sent
+                reason = f"cannot make a message for this address: {exc}"
+                store.finish(day, row.email, "failed", now(), reply=reason)
+                summary.failed += 1
+                summary.failures.append(f"{row.email}: {reason}")
+                done += 1
+                continue
             try:
                 reply = mailer.send(settings.from_address, row.email, data)
             except Deferred as exc:
                 store.finish(day, row.email, "deferred", now(), reply=str(exc))
                 skip.add(row.email)
                 continue
-            except Rejected as exc:
+            except (Rejected, InvalidAddress) as exc:
                 store.finish(day, row.email, "failed", now(), reply=str(exc))
                 summary.failed += 1
                 summary.failures.append(f"{row.email}: {exc}")
@@ -323,7 +339,11 @@ def dry_run(archive: Archive, day: date, rendered: RenderedEmail, settings: Mess
     for sub in store.all("subscribed"):
         if sub.email.lower() in sent:
             continue
-        data = to_bytes(compose(rendered, sub.email, sub.name, settings, day, now()), settings.dkim)
+        try:
+            data = to_bytes(compose(rendered, sub.email, sub.name, settings, day, now()), settings.dkim)
+        except UNSENDABLE as exc:
+            mailer.skipped.append(f"{sub.email}: cannot make a message for this address: {exc}")
+            continue
         mailer.send(settings.from_address, sub.email, data)
         size += len(data)
     return mailer, size

@@ -7,7 +7,9 @@ from __future__ import annotations
 import email.policy
 import secrets
 import email.utils
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from datetime import date, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -17,7 +19,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from newsletter.errors import ConfigError, NewsletterError
 from newsletter.render.email import RenderedEmail
-from newsletter.tokens import make_token
+from newsletter.delivery.tokens import make_token
 from newsletter.text import collapse
 
 DKIM_HEADERS = [b"From", b"To", b"Subject", b"Date", b"Message-ID", b"Reply-To", b"List-Id",
@@ -31,12 +33,37 @@ class InvalidAddress(NewsletterError):
 def check_address(value: str) -> str:
     """A normalised deliverable-looking address, or InvalidAddress saying why."""
     value = (value or "").strip()
-    if any(c in value for c in "\r\n\x00<>,;\"") or not value:
-        raise InvalidAddress(f"'{collapse(value)}' is not a plain email address")
+    if not value:
+        raise InvalidAddress("an empty line is not an email address")
+    bad = next((c for c in value if ord(c) < 32 or 0x7f <= ord(c) < 0xa0), None)
+    if bad is not None:
+        raise InvalidAddress(f"'{collapse(value)}' holds a control character (U+{ord(bad):04X}); "
+                             "remove it from the file")
+    if any(c in value for c in "<>,;\""):
+        raise InvalidAddress(f"'{collapse(value)}' is not a plain email address (one address, no name or brackets)")
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise InvalidAddress(f"'{value}' is not a valid email address: {exc}") from None
+        raise InvalidAddress(f"'{collapse(value)}' is not a valid email address: {exc}") from None
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """How an address goes on the wire: the domain in IDNA (xn--) form, and
+    whether its local part needs the server's SMTPUTF8."""
+
+    address: str
+    smtputf8: bool
+
+
+def envelope(address: str) -> Envelope:
+    try:
+        v = validate_email(address, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidAddress(f"'{collapse(address)}' is not a valid email address: {exc}") from None
+    if v.ascii_email:
+        return Envelope(v.ascii_email, False)
+    return Envelope(f"{v.local_part}@{v.ascii_domain}", True)
 
 
 @dataclass(frozen=True)
@@ -59,30 +86,30 @@ class MessageSettings:
     dkim: Dkim | None = None
 
     @classmethod
-    def from_config(cls, cfg, env) -> "MessageSettings":
+    def from_config(cls, cfg: Any, env: Mapping[str, str]) -> "MessageSettings":
         d, e = cfg.delivery, cfg.email
-        name, addr = email.utils.parseaddr(e["from"])
+        name, addr = email.utils.parseaddr(e.sender)
         try:
             addr = check_address(addr)
-            reply_to = check_address(e["reply_to"]) if e["reply_to"] else ""
+            reply_to = check_address(e.reply_to) if e.reply_to else ""
         except InvalidAddress as exc:
             raise ConfigError(f"[email] from/reply_to: {exc}") from None
         from_header = str(Address(display_name=collapse(name), addr_spec=addr)) if name else addr
         host = urlsplit(cfg.site_url).hostname or "localhost"
-        secret = env.get(d["secret_env"], "")
+        secret = env.get(d.secret_env, "")
         if len(secret) < 16:
-            raise ConfigError(f"${d['secret_env']} must hold a secret of at least 16 characters "
-                              f"(it signs the unsubscribe links); e.g. export {d['secret_env']}=$(openssl rand -hex 32)")
+            raise ConfigError(f"${d.secret_env} must hold a secret of at least 16 characters "
+                              f"(it signs the unsubscribe links); e.g. export {d.secret_env}=$(openssl rand -hex 32)")
         dkim = None
-        if d["dkim_selector"] or d["dkim_domain"] or d["dkim_key_file"]:
-            if not (d["dkim_selector"] and d["dkim_domain"] and d["dkim_key_file"]):
+        if d.dkim_selector or d.dkim_domain or d.dkim_key_file:
+            if not (d.dkim_selector and d.dkim_domain and d.dkim_key_file):
                 raise ConfigError("DKIM needs [delivery] dkim_selector, dkim_domain and dkim_key_file together")
             try:
-                key = cfg.resolve(d["dkim_key_file"]).read_bytes()
+                key = cfg.resolve(d.dkim_key_file).read_bytes()
             except OSError as exc:
                 raise ConfigError(f"cannot read the DKIM key {d['dkim_key_file']}: {exc.strerror}") from None
-            dkim = Dkim(d["dkim_selector"], d["dkim_domain"], key)
-        mailto = d["unsubscribe_mailto"]
+            dkim = Dkim(d.dkim_selector, d.dkim_domain, key)
+        mailto = d.unsubscribe_mailto
         if mailto:
             try:
                 mailto = check_address(mailto)
@@ -90,9 +117,9 @@ class MessageSettings:
                 raise ConfigError(f"[delivery] unsubscribe_mailto: {exc}") from None
         return cls(
             from_header=from_header, from_address=addr, reply_to=reply_to,
-            list_id=d["list_id"] or f"{collapse(cfg.title)} <hot-papers.{host}>",
-            unsubscribe_url=d["unsubscribe_url"] or f"{cfg.site_url}/unsubscribe",
-            unsubscribe_mailto=mailto, msgid_domain=d["message_id_domain"] or addr.rsplit("@", 1)[1],
+            list_id=d.list_id or f"{collapse(cfg.title)} <hot-papers.{host}>",
+            unsubscribe_url=d.unsubscribe_url or f"{cfg.site_url}/unsubscribe",
+            unsubscribe_mailto=mailto, msgid_domain=d.message_id_domain or addr.rsplit("@", 1)[1],
             secret=secret, dkim=dkim,
         )
 
@@ -106,10 +133,11 @@ def compose(rendered: RenderedEmail, to: str, name: str, s: MessageSettings, day
     """The message for one recipient, ready to send (bytes via ``as_bytes``)."""
     link = s.unsubscribe_link(to)
     personal = rendered.for_recipient(link)
-    msg = EmailMessage(policy=email.policy.SMTP)
-    msg["Subject"] = collapse(personal.subject)
+    wire = envelope(to)
+    msg = EmailMessage(policy=email.policy.SMTPUTF8 if wire.smtputf8 else email.policy.SMTP)
+    msg["Subject"] = subject_header(personal.subject)
     msg["From"] = s.from_header
-    msg["To"] = str(Address(display_name=collapse(name), addr_spec=to)) if collapse(name) else to
+    msg["To"] = str(Address(display_name=collapse(name), addr_spec=wire.address)) if collapse(name) else wire.address
     if s.reply_to:
         msg["Reply-To"] = s.reply_to
     msg["Date"] = email.utils.format_datetime(now)
@@ -126,8 +154,22 @@ def compose(rendered: RenderedEmail, to: str, name: str, s: MessageSettings, day
     return msg
 
 
+SUBJECT_MAX = 150
+
+
+def subject_header(subject: str) -> str:
+    """One line, at most SUBJECT_MAX characters, cut at a word with an ellipsis."""
+    text = collapse(subject)
+    if len(text) <= SUBJECT_MAX:
+        return text
+    head = text[: SUBJECT_MAX - 1]
+    if " " in head[SUBJECT_MAX // 2:]:
+        head = head[: head.rindex(" ")]
+    return head.rstrip(" ,;:.-") + "…"
+
+
 def to_bytes(msg: EmailMessage, dkim: Dkim | None) -> bytes:
-    data = msg.as_bytes(policy=email.policy.SMTP)
+    data = msg.as_bytes(policy=msg.policy)
     if dkim is None:
         return data
     import dkim as dkimpy

@@ -1,0 +1,1 @@
+"""Delivery: subscribers, the ledger, messages, SMTP and the web endpoints."""
