@@ -6,7 +6,6 @@ Each message says what went wrong and what to do; the CLI prints it as one
 
 from __future__ import annotations
 
-EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_NO_MAILING = 3  # weekend/holiday: arXiv published nothing that day
 EXIT_NOTHING_TO_PUBLISH = 4  # a mailing, but no paper reached the threshold

@@ -7,6 +7,7 @@ recording gets a 404 so nothing is ever invented.
 
 from __future__ import annotations
 
+from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -40,11 +41,13 @@ class ReplayAdapter(BaseAdapter):
                 return rec
         return None
 
-    def send(self, request, **kwargs):  # noqa: D401 - requests' adapter API
-        self.requests.append(request.url)
-        rec = self._find(request.url)
+    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
+             verify: Any = True, cert: Any = None, proxies: Any = None) -> requests.Response:
+        url = str(request.url)
+        self.requests.append(url)
+        rec = self._find(url)
         resp = requests.Response()
-        resp.url = request.url
+        resp.url = url
         resp.request = request
         if rec is None:
             resp.status_code = 404

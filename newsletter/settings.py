@@ -143,9 +143,9 @@ def load_section(cls: type[T], data: Any, where: str, file: str, extra: Mapping[
         values[f.name] = value
     obj = cls(**values)
     if extra:
-        tables = {name: load_section(sub, data.get(name, {}), f"{prefix}{name}", file)
+        tables: dict[str, Any] = {name: load_section(sub, data.get(name, {}), f"{prefix}{name}", file)
                   for name, sub in extra.items()}
-        object.__setattr__(obj, "tables", tables)
+        object.__setattr__(obj, "tables", tables)  # the one field not read from a TOML key
     return obj
 
 
@@ -171,7 +171,7 @@ def toml_section(cls: type, name: str, doc: str = "") -> str:
     subs: list[str] = []
     defaults = cls()
     th = hints(cls)
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+    for f in dataclasses.fields(cls):
         if not f.init:
             continue
         t = th[f.name]

@@ -123,6 +123,11 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def _dt_req(value: str) -> datetime:
+    """A time the schema requires (NOT NULL)."""
+    return datetime.fromisoformat(value)
+
+
 @dataclass(frozen=True)
 class Collection:
     day: date
@@ -279,7 +284,7 @@ class Archive:
             Post(
                 source=r["source"], post_id=r["post_id"], url=r["url"], author_handle=r["author_handle"],
                 author_name=r["author_name"], text=r["text"], created_at=_dt(r["created_at"]),
-                metrics=json.loads(r["metrics"]), collected_at=_dt(r["collected_at"]),
+                metrics=json.loads(r["metrics"]), collected_at=_dt_req(r["collected_at"]),
                 arxiv_ids=tuple(sorted(r["ids"].split(" "))), embed_html=r["embed_html"],
             )
             for r in rows
@@ -322,7 +327,7 @@ class Archive:
             "SELECT * FROM collections WHERE day = ? ORDER BY source", (day.isoformat(),)
         ).fetchall()
         return [
-            Collection(date.fromisoformat(r["day"]), r["source"], _dt(r["started_at"]), _dt(r["finished_at"]),
+            Collection(date.fromisoformat(r["day"]), r["source"], _dt_req(r["started_at"]), _dt_req(r["finished_at"]),
                        r["status"], r["note"], r["requests"], r["items"])
             for r in rows
         ]
@@ -338,7 +343,7 @@ class Archive:
         r = self.db.execute("SELECT * FROM issues WHERE day = ?", (day.isoformat(),)).fetchone()
         if r is None:
             return None
-        return IssueRecord(date.fromisoformat(r["day"]), _dt(r["created_at"]), r["paper_count"],
+        return IssueRecord(date.fromisoformat(r["day"]), _dt_req(r["created_at"]), r["paper_count"],
                            tuple(json.loads(r["notes"])))
 
     def issue_days(self) -> list[date]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from newsletter.store import Archive, _dt, _iso
+from newsletter.store import Archive, _dt_req, _iso
 
 
 @dataclass(frozen=True)
@@ -31,12 +31,12 @@ class Delivery:
 
 
 def _subscriber(r) -> Subscriber:
-    return Subscriber(r["email"], r["name"], r["status"], _dt(r["created_at"]), _dt(r["updated_at"]))
+    return Subscriber(r["email"], r["name"], r["status"], _dt_req(r["created_at"]), _dt_req(r["updated_at"]))
 
 
 def _delivery(r) -> Delivery:
     return Delivery(date.fromisoformat(r["day"]), r["email"], r["status"], r["attempts"], r["message_id"],
-                    r["reply"], r["claimed_by"], _dt(r["updated_at"]))
+                    r["reply"], r["claimed_by"], _dt_req(r["updated_at"]))
 
 
 class SubscriberStore:
@@ -131,9 +131,9 @@ class SubscriberStore:
             (day.isoformat(), _iso(now)))
         return cur.rowcount
 
-    def claim(self, day: date, worker: str, now: datetime, *, stale: "set[str]" = frozenset(),
+    def claim(self, day: date, worker: str, now: datetime, *, stale: "set[str] | frozenset[str]" = frozenset(),
               statuses: tuple[str, ...] = ("queued", "deferred"),
-              skip: "set[str]" = frozenset()) -> tuple[Delivery, str] | None:
+              skip: "set[str] | frozenset[str]" = frozenset()) -> tuple[Delivery, str] | None:
         """Atomically take the next row to send (rows in ``statuses``, and rows
         left 'sending' by a worker that is gone: ``stale``), so that two runs
         at once never take the same row."""

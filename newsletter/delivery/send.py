@@ -88,6 +88,7 @@ class SMTPMailer:
     def connect(self) -> None:
         host, port, timeout = self.c.host, int(self.c.port), float(self.c.timeout)
         try:
+            conn: smtplib.SMTP
             if self.c.security == "tls":
                 conn = smtplib.SMTP_SSL(host, port, timeout=timeout, context=self._context())
             else:
@@ -121,7 +122,8 @@ class SMTPMailer:
         try:
             # SMTP is a chain of small request/replies: without this, Nagle's
             # algorithm and delayed ACKs add ~40 ms to every message
-            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if conn.sock is not None:
+                conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except (OSError, AttributeError):
             pass
         self.conn = conn

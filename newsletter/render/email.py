@@ -134,4 +134,4 @@ def render_email(issue: Issue, s: EmailSettings, templates_dir: str | None = Non
     html = html.replace("<head>", "<head>" + COLOR_SCHEME_META, 1)
     text = strip_control(_template(s.text_template, "email.txt.j2", templates_dir).render(**context))
     text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
-    return RenderedEmail(context["subject"], html, text, context["preheader"])
+    return RenderedEmail(str(context["subject"]), html, text, str(context["preheader"]))

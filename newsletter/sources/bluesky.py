@@ -90,7 +90,8 @@ def _post(p: Any, collected_at: datetime) -> Post | None:
 def parse_search(payload: Any, collected_at: datetime) -> Page:
     if not isinstance(payload, dict) or not isinstance(payload.get("posts"), list):
         raise MalformedResponse("Bluesky searchPosts answered without a list of posts")
-    posts, bad = [], {}
+    posts: list[Post] = []
+    bad: dict[str, int] = {}
     for p in payload["posts"]:
         with skipping(bad):
             post = _post(p, collected_at)

@@ -57,7 +57,8 @@ def parse_search(payload: Any, collected_at: datetime, page: int = 0) -> Page:
     """Stories linking arXiv in one page; the cursor is the next page number."""
     if not isinstance(payload, dict) or not isinstance(payload.get("hits"), list):
         raise MalformedResponse("Hacker News answered without a list of hits")
-    posts, bad = [], {}
+    posts: list[Post] = []
+    bad: dict[str, int] = {}
     for hit in payload["hits"]:
         with skipping(bad):
             post = _post(hit, collected_at)

@@ -58,7 +58,8 @@ def _post(item: Any, collected_at: datetime) -> Post | None:
 def parse_daily_papers(payload: Any, collected_at: datetime) -> Page:
     if not isinstance(payload, list):
         raise MalformedResponse("Hugging Face daily_papers did not answer with a list")
-    posts, bad = [], {}
+    posts: list[Post] = []
+    bad: dict[str, int] = {}
     for item in payload:
         with skipping(bad):
             post = _post(item, collected_at)

@@ -51,7 +51,7 @@ def _is_retweet(tweet: dict[str, Any]) -> bool:
 def _links(tweet: dict[str, Any]) -> str:
     entities = tweet.get("entities")
     urls = entities.get("urls") if isinstance(entities, dict) else None
-    parts = []
+    parts: list[str] = []
     for u in urls if isinstance(urls, list) else []:
         if isinstance(u, dict):
             parts.extend(str(u.get(k) or "") for k in ("unwound_url", "expanded_url", "url"))
@@ -104,7 +104,8 @@ def parse_search(payload: Any, collected_at: datetime) -> Page:
     user_list = includes.get("users") if isinstance(includes, dict) else None
     users = {u.get("id"): u for u in (user_list if isinstance(user_list, list) else [])
              if isinstance(u, dict) and isinstance(u.get("id"), str)}
-    posts, bad = [], {}
+    posts: list[Post] = []
+    bad: dict[str, int] = {}
     data = payload.get("data")
     for tweet in data if isinstance(data, list) else []:
         with skipping(bad):
