@@ -24,6 +24,13 @@ def make_config(tmp_path: Path, **sections) -> config_mod.Config:
     return config_mod.from_dict(data, base_dir=tmp_path)
 
 
+def only_sources(*names: str) -> dict:
+    """[sources] tables that switch off every registered source but ``names``,
+    so a test's expectations do not change when a source is added."""
+    from newsletter.sources import REGISTRY
+    return {name: {"enabled": False} for name in REGISTRY if name not in names}
+
+
 @pytest.fixture
 def cfg(tmp_path):
     return make_config(tmp_path)

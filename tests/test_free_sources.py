@@ -15,7 +15,7 @@ import responses
 
 import arxiv_atom
 import hotpapers
-from conftest import FIXTURES, make_config
+from conftest import FIXTURES, make_config, only_sources
 from factories import T0, paper, xpost
 from sourcectx import ctx
 from newsletter.errors import AuthError, MalformedResponse, SourceError
@@ -241,7 +241,8 @@ API = "https://export.test/api/query"
 def free_config(tmp_path, **extra):
     sections = dict(
         arxiv={"api_url": API},
-        sources={"x": {"api_url": "https://x.test/2"}, "huggingface": {"api_url": "https://hf.test/api"},
+        sources={**only_sources("x", "huggingface", "hackernews", "bluesky"),
+                 "x": {"api_url": "https://x.test/2"}, "huggingface": {"api_url": "https://hf.test/api"},
                  "hackernews": {"api_url": "https://hn.test/api/v1", "queries": ["arxiv.org"]},
                  "bluesky": {"api_url": "https://bsky.test/xrpc"}},
         http={"user_agent": "hotpapers-test/1 (mailto:ops@example.org)"},

@@ -12,7 +12,7 @@ import responses
 
 import arxiv_atom
 import hotpapers
-from conftest import FIXTURES, make_config
+from conftest import FIXTURES, make_config, only_sources
 from newsletter.errors import ArchiveError, AuthError, NothingToPublish
 from newsletter.pipeline import NullReporter, Seams, build_day, fetch_day
 from newsletter.store import Archive
@@ -60,8 +60,7 @@ def config(tmp_path, parsed, **extra):
     sections = dict(
         newsletter={"categories": cats},
         arxiv={"api_url": API, "rss_url": RSS},
-        sources={"x": {"api_url": X, "oembed_url": OEMBED}, "huggingface": {"enabled": False},
-                 "hackernews": {"enabled": False}, "bluesky": {"enabled": False}},
+        sources={**only_sources("x"), "x": {"api_url": X, "oembed_url": OEMBED}},
     )
     for k, v in extra.items():
         sections.setdefault(k, {}).update(v)
