@@ -71,6 +71,11 @@ def static_embed(post: Post) -> str:
     when = post.created_at.strftime("%B %-d, %Y") if post.created_at else ""
     text = html.escape(collapse(post.text)).replace("\n", "<br>")
     who = html.escape(collapse(post.author_name) or post.author_handle)
+    source = REGISTRY.get(post.source)
+    if source is None or source.embed is None:  # not a tweet: a plain quote, no X widgets
+        handle = f" (@{html.escape(post.author_handle)})" if post.author_handle else ""
+        return (f'<blockquote class="{html.escape(post.source)}-post"><p>{text}</p>&mdash; {who}{handle} '
+                f'<a href="{html.escape(post.url)}">{when}</a></blockquote>\n')
     return (
         f'<blockquote class="twitter-tweet"><p lang="en" dir="ltr">{text}</p>&mdash; {who} '
         f'(@{html.escape(post.author_handle)}) <a href="{html.escape(post.url)}">{when}</a></blockquote>\n'
