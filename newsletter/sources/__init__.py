@@ -13,6 +13,7 @@ _MODULES = (
     "huggingface",
     "hackernews",
     "bluesky",
+    "reddit",
 )
 
 REGISTRY: dict[str, Source] = {
