@@ -44,3 +44,25 @@ def check_output_dirs(dirs: dict[str, Path]) -> None:
                 if not os.access(p, os.W_OK) and p == folder:
                     raise ConfigError(f"{what} = {folder} is not writable (nothing was written)")
                 break
+
+
+TEMP_PATTERN = ".*.tmp"
+
+
+def clean_stale_temps(folder: Path, older_than: float = 60.0) -> int:
+    """Remove temporary files a killed build left in a published folder (ours
+    are ``.NAME.XXXX.tmp``; a running build's are seconds old and kept)."""
+    import time
+
+    if not folder.is_dir():
+        return 0
+    removed = 0
+    cutoff = time.time() - older_than
+    for tmp in folder.rglob(TEMP_PATTERN):
+        try:
+            if tmp.is_file() and tmp.stat().st_mtime < cutoff:
+                tmp.unlink()
+                removed += 1
+        except OSError:
+            pass
+    return removed

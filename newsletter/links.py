@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 
-_NEW_ID = r"\d{4}\.\d{4,5}"
-_OLD_ID = r"[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}"
+# ASCII digits only (no full-width ones), and an id ends where its digits end:
+# arxiv.org/abs/2102.034061 is no link to 2102.03406
+_NEW_ID = r"[0-9]{4}\.[0-9]{4,5}(?![0-9])"
+_OLD_ID = r"[a-z][a-z\-]*(?:\.[A-Z]{2})?/[0-9]{7}(?![0-9])"
 _LINK = re.compile(
-    r"(?:https?://)?(?:www\.|export\.|browse\.)?"
+    # the host starts at a boundary: notarxiv.org or arxiv.org.evil.test are not arXiv
+    r"(?<![\w.\-@])(?:https?://)?(?:www\.|export\.|browse\.)?"
     r"(?:arxiv\.org/(?:abs|pdf|html|format|ps)|alphaxiv\.org/(?:abs|overview)|huggingface\.co/papers)/"
-    rf"(?P<id>{_NEW_ID}|{_OLD_ID})(?:v\d+)?",
-    re.IGNORECASE,
+    rf"(?P<id>{_NEW_ID}|{_OLD_ID})(?:v[0-9]+)?(?!\w)",
+    re.IGNORECASE | re.ASCII,
 )
 
 
@@ -27,7 +30,7 @@ def arxiv_ids_in(text: str | None) -> list[str]:
 def split_version(raw: str) -> tuple[str, int]:
     """'2006.15055v2' -> ('2006.15055', 2); a bare id has version 1."""
     raw = raw.strip()
-    m = re.match(rf"^(?:arXiv:)?({_NEW_ID}|{_OLD_ID})(?:v(\d+))?$", raw, re.IGNORECASE)
+    m = re.match(rf"^(?:arXiv:)?({_NEW_ID}|{_OLD_ID})(?:v([0-9]{{1,3}}))?$", raw, re.IGNORECASE | re.ASCII)
     if not m:
         raise ValueError(f"not an arXiv id: {raw!r}")
     return m.group(1), int(m.group(2) or 1)

@@ -15,7 +15,7 @@ from typing import Any
 from newsletter import mailing
 from newsletter.config import Config
 from newsletter.errors import ArchiveError, NoMailing, NothingToPublish, SourceError
-from newsletter.files import check_output_dirs, write_atomic
+from newsletter.files import check_output_dirs, clean_stale_temps, write_atomic
 from newsletter.http import HttpClient
 from newsletter.models import Issue, Paper
 from newsletter.rank import RankingRule, left_out_for_pdf, rank
@@ -272,20 +272,26 @@ def build_day(cfg: Config, day: date, archive: Archive) -> BuildSummary:
     from newsletter.render.email import EmailSettings, render_email
     from newsletter.render.feeds import FeedSettings, render_feeds
     from newsletter.render.markdown import post_filename, render_post
+    from newsletter.render.templates import template_errors
 
     mailing.require_mailing_day(day)
-    check_output_dirs({"[output] posts_dir": cfg.posts_dir, "[output] feeds_dir": cfg.feeds_dir,
-                       "[output] email_dir": cfg.email_dir})
+    dirs = {"[output] posts_dir": cfg.posts_dir, "[output] feeds_dir": cfg.feeds_dir,
+            "[output] email_dir": cfg.email_dir}
+    check_output_dirs(dirs)
     issue = load_issue(cfg, archive, day)
     if not issue.papers:
         raise _nothing(cfg, archive, issue, "nothing was written")
     templates = _templates(cfg)
-    outputs: dict[Path, str | bytes] = {cfg.posts_dir / post_filename(day): render_post(issue, templates)}
-    feeds = render_feeds(recent_issues(cfg, archive, cfg.feeds.issues), FeedSettings.from_config(cfg), templates)
-    outputs.update({cfg.feeds_dir / name: data for name, data in feeds.items()})
-    email = render_email(issue, EmailSettings.from_config(cfg), templates)
+    with template_errors():
+        outputs: dict[Path, str | bytes] = {cfg.posts_dir / post_filename(day): render_post(issue, templates)}
+        feeds = render_feeds(recent_issues(cfg, archive, cfg.feeds.issues), FeedSettings.from_config(cfg),
+                             templates)
+        outputs.update({cfg.feeds_dir / name: data for name, data in feeds.items()})
+        email = render_email(issue, EmailSettings.from_config(cfg), templates)
     outputs[cfg.email_dir / f"{day.isoformat()}.html"] = email.html
     outputs[cfg.email_dir / f"{day.isoformat()}.txt"] = email.text
+    for folder in dirs.values():
+        clean_stale_temps(folder)
     paths = [write_atomic(path, data) for path, data in outputs.items()]
     return BuildSummary(day, paths, len(issue.papers))
 
@@ -294,11 +300,14 @@ def build_day(cfg: Config, day: date, archive: Archive) -> BuildSummary:
 def render_issue_email(cfg: Config, archive: Archive, day: date) -> Any:
     from newsletter.render.email import EmailSettings, render_email
 
+    from newsletter.render.templates import template_errors
+
     mailing.require_mailing_day(day)
     issue = load_issue(cfg, archive, day)
     if not issue.papers:
         raise _nothing(cfg, archive, issue, "nothing to send")
-    return render_email(issue, EmailSettings.from_config(cfg), _templates(cfg))
+    with template_errors():
+        return render_email(issue, EmailSettings.from_config(cfg), _templates(cfg))
 
 
 def smtp_mailer(cfg: Config, env: Mapping[str, str]) -> Any:

@@ -93,11 +93,12 @@ def authenticator(server, session, envelope, mechanism, auth_data):
 
 
 class Server:
-    def __init__(self, cert: Path, key: Path, faults: Faults | None = None, *, starttls: bool = True):
+    def __init__(self, cert: Path, key: Path, faults: Faults | None = None, *, starttls: bool = True,
+                 smtputf8: bool = False):
         self.faults = faults or Faults()
         self.handler = Recorder(self.faults)
         self.port = free_port()
-        kwargs = dict(authenticator=authenticator, auth_required=True)
+        kwargs = dict(authenticator=authenticator, auth_required=True, enable_SMTPUTF8=smtputf8)
         if starttls:
             ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ctx.load_cert_chain(cert, key)

@@ -137,7 +137,7 @@ def compose(rendered: RenderedEmail, to: str, name: str, s: MessageSettings, day
     msg = EmailMessage(policy=email.policy.SMTPUTF8 if wire.smtputf8 else email.policy.SMTP)
     msg["Subject"] = subject_header(personal.subject)
     msg["From"] = s.from_header
-    msg["To"] = str(Address(display_name=collapse(name), addr_spec=wire.address)) if collapse(name) else wire.address
+    msg["To"] = to_header(collapse(name), wire)
     if s.reply_to:
         msg["Reply-To"] = s.reply_to
     msg["Date"] = email.utils.format_datetime(now)
@@ -152,6 +152,18 @@ def compose(rendered: RenderedEmail, to: str, name: str, s: MessageSettings, day
     msg.set_content(personal.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     msg.add_alternative(personal.html, subtype="html", charset="utf-8", cte="quoted-printable")
     return msg
+
+
+def to_header(name: str, wire: Envelope) -> str:
+    """The To header. The email package refuses a non-ASCII local part in an
+    Address even under SMTPUTF8, so that case is written out by hand (quoted
+    name, raw UTF-8 address: RFC 6532)."""
+    if not name:
+        return wire.address
+    if not wire.smtputf8:
+        return str(Address(display_name=name, addr_spec=wire.address))
+    quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{quoted}" <{wire.address}>'
 
 
 SUBJECT_MAX = 150

@@ -3,10 +3,14 @@ templates_dir``), then the bundled ``templates/``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
 import jinja2
+
+from newsletter.errors import ConfigError
 
 _PKG = Path(__file__).resolve().parent.parent
 
@@ -32,3 +36,19 @@ def environment(user_dir: str | None = None) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     return env
+
+
+@contextmanager
+def template_errors() -> Iterator[None]:
+    """A missing or broken template is the user's to fix: one error that
+    names the file and the line, not a traceback."""
+    try:
+        yield
+    except jinja2.TemplateSyntaxError as exc:
+        where = exc.filename or exc.name or "a template"
+        raise ConfigError(f"template {where}, line {exc.lineno}: {exc.message}; fix it (nothing was written)") from None
+    except jinja2.TemplateNotFound as exc:
+        raise ConfigError(f"template {exc.name} was not found (check [output] templates_dir and [email] "
+                          "template; nothing was written)") from None
+    except jinja2.TemplateError as exc:
+        raise ConfigError(f"a template failed: {exc} (nothing was written)") from None

@@ -25,17 +25,12 @@ class Page(NamedTuple):
 
 
 def count(value: Any, what: str) -> int:
-    """A figure as a plausible count: absent is 0; a string of digits is read;
-    negative, fractional, non-finite or absurd values are a bad record."""
-    if value is None or value == "":
+    """A figure as a plausible count: absent is 0; strings, negative,
+    fractional, non-finite or absurd values are a bad record, never a score."""
+    if value is None:
         return 0
-    if isinstance(value, bool):
+    if isinstance(value, (bool, str)):
         raise BadRecord(f"bad {what}")
-    if isinstance(value, str):
-        v = value.strip()
-        if not v.isascii() or not v.isdigit() or len(v) > 10:
-            raise BadRecord(f"bad {what}")
-        value = int(v)
     if isinstance(value, float):
         if not math.isfinite(value) or not value.is_integer():
             raise BadRecord(f"bad {what}")
