@@ -18,9 +18,9 @@ from newsletter.text import collapse
 WIDGETS = WIDGETS_TAG + "\n"
 
 
-# what CommonMark would pass through as raw HTML: a tag, a closing tag, a
-# comment, a declaration or a processing instruction
-_RAW_HTML = re.compile(r"<(?=[A-Za-z][A-Za-z0-9-]*(?:[\s/>]|$)|/[A-Za-z]|!|\?)")
+# what CommonMark would make raw HTML or a link of: a tag, a closing tag, a
+# comment, a declaration, a processing instruction, or an autolink (<scheme:...>, <a@b>)
+_RAW_HTML = re.compile(r"<(?=[A-Za-z][A-Za-z0-9-]*(?:[\s/>]|$)|/[A-Za-z]|!|\?|[A-Za-z][A-Za-z0-9+.\-]{1,31}:|[^\s<>@]+@)")
 
 
 # what makes a link, an image or a link reference definition
