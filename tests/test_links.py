@@ -48,3 +48,25 @@ def test_versions():
     assert normalize_id("nonsense") is None
     with pytest.raises(ValueError):
         split_version("abc")
+
+
+@pytest.mark.parametrize("text", [
+    "https://arxiv.org/abs/2102.034061",        # one digit too many: another id, not 2102.03406
+    "https://notarxiv.org/abs/2102.03406",      # not arXiv's host
+    "https://arxiv.org.evil.test/abs/2102.03406",
+    "https://myalphaxiv.org/abs/2102.03406",
+    "https://arxiv.org/abs/２１０２.０３４０６",   # full-width digits are no id
+    "https://arxiv.org/abs/2102.03406v2x",
+    "https://fakehuggingface.co/papers/2102.03406",
+    "mailto:me@arxiv.org/abs/2102.03406",
+])
+def test_links_match_only_at_boundaries_on_the_exact_hosts(text):
+    assert arxiv_ids_in(text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "(see https://arxiv.org/abs/2102.03406).", "https://arxiv.org/pdf/2102.03406v3.pdf",
+    "arxiv.org/abs/2102.03406?context=cs", "https://www.alphaxiv.org/abs/2102.03406#x", "x: huggingface.co/papers/2102.03406",
+])
+def test_links_in_running_text_still_count(text):
+    assert arxiv_ids_in(text) == ["2102.03406"]
