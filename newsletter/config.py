@@ -78,6 +78,7 @@ class OutputConfig:
     posts_dir: str = setting("content/posts", nonempty=True)
     feeds_dir: str = setting("feeds", nonempty=True)
     email_dir: str = setting("email", nonempty=True)
+    site_dir: str = setting("site", "the website: publish this folder as it is", nonempty=True)
     templates_dir: str = setting("", "a folder whose templates override the bundled ones")
 
 
@@ -106,7 +107,9 @@ class EmailConfig:
 class DeliveryConfig:
     """Sending to subscribers"""
 
-    unsubscribe_url: str = setting("", "default {site_url}/unsubscribe (served by 'newsletter serve')", url=True)
+    web_url: str = setting("", "public URL of the web app ('newsletter serve'); the site's subscribe form posts "
+                                "there", url=True)
+    unsubscribe_url: str = setting("", "default {web_url or site_url}/unsubscribe", url=True)
     unsubscribe_mailto: str = setting("", 'e.g. "unsubscribe@example.org": a mailto: in List-Unsubscribe')
     secret_env: str = setting("NEWSLETTER_SECRET", "env var with the secret that signs unsubscribe links",
                               nonempty=True)
@@ -219,6 +222,10 @@ class Config:
     @property
     def feeds_dir(self) -> Path:
         return self.resolve(self.output.feeds_dir)
+
+    @property
+    def site_dir(self) -> Path:
+        return self.resolve(self.output.site_dir)
 
     @property
     def email_dir(self) -> Path:

@@ -7,17 +7,19 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: Path, data: str | bytes) -> Path:
-    """Write to a temporary file in the same folder, fsync, then rename over
-    ``path``: either the old file or the whole new one is there, never a mix."""
+def write_atomic(path: Path, data: str | bytes, *, durable: bool = True) -> Path:
+    """Write to a temporary file in the same folder, fsync (when ``durable``),
+    then rename over ``path``: either the old file or the whole new one is
+    there, never a mix."""
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
@@ -66,3 +68,15 @@ def clean_stale_temps(folder: Path, older_than: float = 60.0) -> int:
         except OSError:
             pass
     return removed
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """Write (atomically) only when the bytes differ, so an incremental build
+    touches only what changed and a sync tool uploads only that."""
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    write_atomic(path, data, durable=False)
+    return True

@@ -103,5 +103,11 @@ class Issue:
 
 
 def issue_url(site_url: str, issue: Issue) -> str:
-    """The web page of an issue (the post's slug under the site)."""
-    return f"{site_url.rstrip('/')}/{issue.slug}"
+    """The web page of an issue (the post's slug under the site; the site
+    writes it as ``{slug}/index.html``)."""
+    return f"{site_url.rstrip('/')}/{issue.slug}/"
+
+
+def paper_url(site_url: str, issue: Issue, arxiv_id: str) -> str:
+    """A paper on its issue's page."""
+    return f"{issue_url(site_url, issue)}#{arxiv_id}"

@@ -15,7 +15,7 @@ from typing import Any
 from newsletter import mailing
 from newsletter.config import Config
 from newsletter.errors import ArchiveError, NoMailing, NothingToPublish, SourceError
-from newsletter.files import check_output_dirs, clean_stale_temps, write_atomic
+from newsletter.files import check_output_dirs, clean_stale_temps, write_atomic, write_if_changed
 from newsletter.http import HttpClient
 from newsletter.models import Issue, Paper
 from newsletter.rank import RankingRule, left_out_for_pdf, rank
@@ -244,9 +244,12 @@ class BuildSummary:
     day: date
     files: list[Path]
     ranked: int
+    unchanged: int = 0
+    site_index: Path | None = None
 
     def line(self) -> str:
-        return f"{self.day}: {self.ranked} papers ranked, {len(self.files)} files written"
+        return (f"{self.day}: {self.ranked} papers ranked, {len(self.files)} files written"
+                f"{f', {self.unchanged} unchanged' if self.unchanged else ''}")
 
 
 def recent_issues(cfg: Config, archive: Archive, limit: int) -> list[Issue]:
@@ -276,24 +279,141 @@ def build_day(cfg: Config, day: date, archive: Archive) -> BuildSummary:
 
     mailing.require_mailing_day(day)
     dirs = {"[output] posts_dir": cfg.posts_dir, "[output] feeds_dir": cfg.feeds_dir,
-            "[output] email_dir": cfg.email_dir}
+            "[output] email_dir": cfg.email_dir, "[output] site_dir": cfg.site_dir}
     check_output_dirs(dirs)
-    issue = load_issue(cfg, archive, day)
+    cache = _IssueCache(cfg, archive)
+    issue = cache.get(day)
     if not issue.papers:
         raise _nothing(cfg, archive, issue, "nothing was written")
     templates = _templates(cfg)
     with template_errors():
         outputs: dict[Path, str | bytes] = {cfg.posts_dir / post_filename(day): render_post(issue, templates)}
-        feeds = render_feeds(recent_issues(cfg, archive, cfg.feeds.issues), FeedSettings.from_config(cfg),
-                             templates)
-        outputs.update({cfg.feeds_dir / name: data for name, data in feeds.items()})
+        feeds = render_feeds(cache.recent(cfg.feeds.issues), FeedSettings.from_config(cfg), templates)
         email = render_email(issue, EmailSettings.from_config(cfg), templates)
+        site = plan_site(cfg, archive, cache, {day}, feeds)
+    outputs.update({cfg.feeds_dir / name: data for name, data in feeds.items()})
     outputs[cfg.email_dir / f"{day.isoformat()}.html"] = email.html
     outputs[cfg.email_dir / f"{day.isoformat()}.txt"] = email.text
     for folder in dirs.values():
         clean_stale_temps(folder)
     paths = [write_atomic(path, data) for path, data in outputs.items()]
-    return BuildSummary(day, paths, len(issue.papers))
+    written = [path for path, data in site.files.items() if write_if_changed(path, data)]
+    archive.set_meta(SITE_FINGERPRINT, site.fingerprint)
+    return BuildSummary(day, paths + written, len(issue.papers), unchanged=len(site.files) - len(written),
+                        site_index=cfg.site_dir / "index.html")
+
+
+class _IssueCache:
+    """Each issue loaded (and ranked) at most once per build."""
+
+    def __init__(self, cfg: Config, archive: Archive):
+        self.cfg, self.archive = cfg, archive
+        self.issues: dict[date, Issue] = {}
+
+    def get(self, day: date) -> Issue:
+        if day not in self.issues:
+            self.issues[day] = load_issue(self.cfg, self.archive, day)
+        return self.issues[day]
+
+    def recent(self, limit: int) -> list[Issue]:
+        """The newest ``limit`` issues that have ranked papers, newest first."""
+        out = []
+        for day in self.archive.issue_days():
+            issue = self.get(day)
+            if issue.papers:
+                out.append(issue)
+                if len(out) == limit:
+                    break
+        return out
+
+
+SITE_FINGERPRINT = "site_fingerprint"
+
+
+@dataclass
+class SitePlan:
+    files: dict[Path, bytes]
+    fingerprint: str
+
+
+def _site_fingerprint(cfg: Config, settings: Any) -> str:
+    """What, when it changes, makes every page change: the settings, the
+    templates, the version. A different one means a full render."""
+    import hashlib
+
+    from newsletter import __version__
+    from newsletter.render.templates import bundled_dir
+
+    h = hashlib.sha256(repr((settings, cfg.feeds_base_url, __version__)).encode())
+    for folder in [bundled_dir()] + ([cfg.templates_dir] if cfg.templates_dir else []):
+        for f in sorted(folder.rglob("*")):
+            if f.is_file():
+                h.update(f.name.encode() + f.read_bytes())
+    return h.hexdigest()
+
+
+def plan_site(cfg: Config, archive: Archive, cache: _IssueCache, changed: set[date],
+              feeds: dict[str, bytes], *, full: bool = False) -> SitePlan:
+    """The website's files that ``changed`` days make different: those days'
+    pages and their neighbours', the index, their months, their categories
+    (pages and feeds), the shared lists. A first build, or new templates or
+    settings, render everything. Nothing is written here."""
+    from newsletter.render.feeds import FeedSettings, render_category_feeds
+    from newsletter.render.site import (STATIC, IssueEntry, SiteRenderer, SiteSettings, category_hits,
+                                        category_path, entry_of, month_key, months)
+
+    settings = SiteSettings.from_config(cfg)
+    fingerprint = _site_fingerprint(cfg, settings)
+    site = cfg.site_dir
+    full = full or archive.get_meta(SITE_FINGERPRINT) != fingerprint or not (site / "index.html").exists()
+    r = SiteRenderer(settings, _templates(cfg))
+    stored = archive.site_entries()
+    before = {d: IssueEntry.from_json(stored[d]) for d in changed if d in stored}
+    fresh = {d: entry_of(cache.get(d)).to_json() for d in archive.issue_days() if d not in stored or d in changed}
+    archive.save_site_entries(fresh)
+    stored.update(fresh)
+    entries = [e for e in (IssueEntry.from_json(stored[d]) for d in sorted(stored, reverse=True)) if e.papers]
+    days = [e.day for e in entries]
+    out: dict[str, bytes] = {}
+
+    pages = set(days) if full else {d for d in days if d in changed or not (site / f"{IssueEntry(d, ()).slug}").is_dir()}
+    for d in list(pages):
+        i = days.index(d)
+        pages.update(days[max(0, i - 1): i + 2])  # the neighbours' previous/next links
+    for d in sorted(pages):
+        i = days.index(d)
+        path, data = r.issue_page(cache.get(d), prev=entries[i + 1] if i + 1 < len(entries) else None,
+                                  next_=entries[i - 1] if i > 0 else None)
+        out[path] = data
+    out["index.html"] = r.index(cache.get(days[0]) if days else None, entries)
+    out["archive/index.html"] = r.archive(entries)
+    by_month = months(entries)
+    for key, month_entries in by_month.items():
+        if full or any(month_key(d) == key for d in changed) or not (site / "archive" / key).is_dir():
+            path, data = r.month(key, month_entries)
+            out[path] = data
+    hits = category_hits(entries)
+    touched = {c for e in [*before.values(), *(IssueEntry.from_json(stored[d]) for d in changed if d in stored)]
+               for p in e.papers for c in p.categories}
+    fs = FeedSettings.from_config(cfg)
+    for term, term_hits in hits.items():
+        if full or term in touched or not (site / category_path(term)).exists():
+            path, data = r.category(term, term_hits)
+            out[path] = data
+            for name, feed in render_category_feeds(term, term_hits, fs).items():
+                feeds = {**feeds, name: feed}
+    out["category/index.html"] = r.categories(hits)
+    out["subscribe/index.html"] = r.subscribe()
+    out["404.html"] = r.not_found()
+    out["sitemap.xml"] = r.sitemap(entries, hits)
+    out["robots.txt"] = r.robots()
+    out["search.json"] = r.search_index(entries)
+    for name in STATIC:
+        out[name] = r.static(name)
+    files = {site / path: data for path, data in out.items()}
+    files.update({site / "feeds" / name: data for name, data in feeds.items()})
+    files.update({cfg.feeds_dir / name: data for name, data in feeds.items() if name.startswith("category/")})
+    return SitePlan(files, fingerprint)
 
 
 # ---------------------------------------------------------------- delivery

@@ -96,6 +96,16 @@ MIGRATIONS = [
     );
     CREATE INDEX deliveries_by_status ON deliveries(day, status);
     """,
+    """
+    CREATE TABLE site_entries (      -- what the website's shared pages need of each issue
+        day TEXT PRIMARY KEY,
+        entry TEXT NOT NULL          -- JSON (render/site.py IssueEntry)
+    );
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 ]
 
 
@@ -345,6 +355,21 @@ class Archive:
             return None
         return IssueRecord(date.fromisoformat(r["day"]), _dt_req(r["created_at"]), r["paper_count"],
                            tuple(json.loads(r["notes"])))
+
+    def site_entries(self) -> dict[date, str]:
+        return {date.fromisoformat(r[0]): r[1] for r in self.db.execute("SELECT day, entry FROM site_entries")}
+
+    def save_site_entries(self, entries: dict[date, str]) -> None:
+        with self.transaction():
+            self.db.executemany("INSERT OR REPLACE INTO site_entries VALUES (?, ?)",
+                                [(d.isoformat(), e) for d, e in entries.items()])
+
+    def get_meta(self, key: str) -> str | None:
+        r = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(r[0]) if r else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     def issue_days(self) -> list[date]:
         return [date.fromisoformat(r[0]) for r in self.db.execute("SELECT day FROM issues ORDER BY day DESC")]

@@ -83,7 +83,10 @@ def test_atom_entries_newest_issue_first_in_rank_order(built):
     updated = doc.xpath("a:updated/text()", namespaces=ATOM_NS)[0]
     assert updated == "2021-08-27T08:12:59+00:00"  # the newest issue's time, not the clock
     entry = doc.xpath("a:entry", namespaces=ATOM_NS)[0]
-    assert entry.xpath("a:link[@rel='related']/@href", namespaces=ATOM_NS) == ["https://arxiv.org/pdf/2108.11353"]
+    assert entry.xpath("a:link[@rel='alternate']/@href", namespaces=ATOM_NS) == [
+        "https://hot.example.org/hot-papers-2021-08-26/#2108.11353"]  # the paper on its issue's page
+    assert entry.xpath("a:link[@rel='related']/@href", namespaces=ATOM_NS) == [
+        "https://arxiv.org/abs/2108.11353", "https://arxiv.org/pdf/2108.11353"]
 
 
 RFC822 = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
@@ -157,7 +160,7 @@ def test_content_is_static_html_with_quotes_and_figures(built):
     assert doc.xpath("//a[@href='https://arxiv.org/abs/2108.11353']")
     assert doc.xpath("//blockquote")  # displayed posts as static quotes
     daily = feedparser.parse(files["daily.atom"]).entries[0]
-    assert daily.link == "https://hot.example.org/hot-papers-2021-08-26"
+    assert daily.link == "https://hot.example.org/hot-papers-2021-08-26/"
     assert daily.content[0].value.count("<blockquote>") >= 1
 
 
@@ -272,6 +275,8 @@ def test_newsboat_reads_every_entry(built, tmp_path):
             rows = db.execute("SELECT guid, title, url FROM rss_item").fetchall()
             db.close()
             assert sorted(r[0] for r in rows) == sorted(want), feed
-            assert all(r[2].startswith("https://arxiv.org/abs/") and r[1] for r in rows), feed
+            # each entry links to the paper on its issue's web page
+            assert all(r[2].startswith("https://hot.example.org/hot-papers-20") and "/#" in r[2] and r[1]
+                       for r in rows), (feed, rows[:2])
     finally:
         server.shutdown()

@@ -118,7 +118,7 @@ class MessageSettings:
         return cls(
             from_header=from_header, from_address=addr, reply_to=reply_to,
             list_id=d.list_id or f"{collapse(cfg.title)} <hot-papers.{host}>",
-            unsubscribe_url=d.unsubscribe_url or f"{cfg.site_url}/unsubscribe",
+            unsubscribe_url=d.unsubscribe_url or f"{(d.web_url or cfg.site_url).rstrip('/')}/unsubscribe",
             unsubscribe_mailto=mailto, msgid_domain=d.message_id_domain or addr.rsplit("@", 1)[1],
             secret=secret, dkim=dkim,
         )

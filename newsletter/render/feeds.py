@@ -11,14 +11,15 @@ from __future__ import annotations
 import html as htmlmod
 import json
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import datetime, timezone
+from typing import Any
 from urllib.parse import urlsplit
 
 from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 
 from newsletter import __version__
-from newsletter.models import Issue, RankedPaper, issue_url
+from newsletter.models import Issue, RankedPaper, issue_url, paper_url
 from newsletter.render.common import authors_short, figures_text, post_author, post_counts
 from newsletter.render.templates import environment
 from newsletter.text import collapse, strip_control
@@ -129,12 +130,14 @@ def _paper_entry(fg: FeedGenerator, s: FeedSettings, issue: Issue, rp: RankedPap
     fe = fg.add_entry(_Entry(), order="append")
     fe.id(paper_id(s, issue, rp))
     fe.title(collapse(p.title) or p.arxiv_id)
+    page = paper_url(s.site_url, issue, p.arxiv_id)
     if kind == "rss":
         fe.guid(paper_id(s, issue, rp), permalink=False)
         fe.enclosure(p.pdf_url, 0, "application/pdf")
-        fe.link(href=p.abs_url, rel="alternate")
+        fe.link(href=page, rel="alternate")
     else:
-        fe.link(href=p.abs_url, rel="alternate", type="text/html")
+        fe.link(href=page, rel="alternate", type="text/html")
+        fe.link(href=p.abs_url, rel="related", type="text/html", title="arXiv")
         fe.link(href=p.pdf_url, rel="related", type="application/pdf", title="PDF")
     for a in p.authors:
         if collapse(a):
@@ -220,7 +223,8 @@ def _json_paper(s: FeedSettings, issue: Issue, rp: RankedPaper, html: str) -> di
     when = issue.created_at.astimezone(timezone.utc).isoformat()
     return {
         "id": paper_id(s, issue, rp),
-        "url": p.abs_url,
+        "url": paper_url(s.site_url, issue, p.arxiv_id),
+        "external_url": p.abs_url,
         "title": collapse(p.title) or p.arxiv_id,
         "content_html": html,
         "summary": collapse(p.abstract),
@@ -243,3 +247,44 @@ def _json_daily(s: FeedSettings, issue: Issue, html: str) -> dict:
         "date_published": when,
         "date_modified": when,
     }
+
+
+CATEGORY_FEED_ENTRIES = 50
+
+
+def render_category_feeds(term: str, hits: list[Any], s: FeedSettings) -> dict[str, bytes]:
+    """``category/{term}.atom`` and ``.rss``: a category's newest hot papers,
+    each linking to the paper on its issue's page. ``hits`` are
+    (IssueEntry, PaperEntry) pairs, newest first (see render/site.py)."""
+    from urllib.parse import quote
+
+    hits = hits[:CATEGORY_FEED_ENTRIES]
+    name = f"category/{quote(term, safe='')}"
+    updated = datetime.combine(hits[0][0].day, datetime.min.time(), timezone.utc) if hits else datetime(
+        1970, 1, 1, tzinfo=timezone.utc)
+    out: dict[str, bytes] = {}
+    for kind in ("atom", "rss"):
+        fg = _generator(s, name, kind, updated)
+        fg.title(f"{s.title}: {term}")
+        for e, p in hits:
+            fe = fg.add_entry(_Entry(), order="append")
+            entry_id = f"tag:{s.host},{e.day.isoformat()}:{p.arxiv_id}"
+            link = f"{s.site_url}/{e.slug}/#{p.arxiv_id}"
+            fe.id(entry_id)
+            fe.title(p.title)
+            if kind == "rss":
+                fe.guid(entry_id, permalink=False)
+                fe.link(href=link, rel="alternate")
+            else:
+                fe.link(href=link, rel="alternate", type="text/html")
+                fe.link(href=f"https://arxiv.org/abs/{p.arxiv_id}", rel="related", type="text/html", title="arXiv")
+            fe.author({"name": p.authors or s.author_name})
+            for c in p.categories:
+                fe.category(term=c, label=c)
+            when = datetime.combine(e.day, datetime.min.time(), timezone.utc)
+            fe.published(when)
+            fe.updated(when)
+            summary = f"#{p.rank} in {s.newsletter_title} {e.day.isoformat()}, {p.score:g} points. {p.authors}"
+            fe.summary(_summary(summary, kind))
+        out[f"{name}.{kind}"] = fg.atom_str(pretty=True) if kind == "atom" else fg.rss_str(pretty=True)
+    return out

@@ -1,0 +1,206 @@
+"""The website: a static folder that is the whole publication. Pure: issues
+and their light summaries in, ``{relative path: bytes}`` out; which pages to
+render is the pipeline's choice (everything on a first build, then only what a
+new day changes). Links inside the site are relative, so it works under any
+base path; canonical and card URLs are absolute."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import quote
+
+from newsletter.categories import name as category_name
+from newsletter.models import Issue
+from newsletter.render.common import authors_short, figures_text, post_author, post_counts, source_label
+from newsletter.render.templates import bundled_dir, environment
+from newsletter.text import collapse, strip_control
+
+INDEX_RECENT = 30  # previous issues listed on the front page; the rest are in archive/
+STATIC = ("style.css", "search.js")
+
+
+@dataclass(frozen=True)
+class PaperEntry:
+    """What pages other than the issue's own need to know of a ranked paper."""
+
+    rank: int
+    arxiv_id: str
+    title: str
+    authors: str
+    categories: tuple[str, ...]
+    score: float
+
+
+@dataclass(frozen=True)
+class IssueEntry:
+    day: date
+    papers: tuple[PaperEntry, ...]
+
+    @property
+    def slug(self) -> str:
+        return f"hot-papers-{self.day.isoformat()}"
+
+    def to_json(self) -> str:
+        return json.dumps({"day": self.day.isoformat(), "papers": [
+            [p.rank, p.arxiv_id, p.title, p.authors, list(p.categories), p.score] for p in self.papers]},
+            ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> "IssueEntry":
+        d = json.loads(text)
+        return cls(date.fromisoformat(d["day"]), tuple(
+            PaperEntry(r, i, t, a, tuple(c), s) for r, i, t, a, c, s in d["papers"]))
+
+
+def entry_of(issue: Issue) -> IssueEntry:
+    return IssueEntry(issue.date, tuple(
+        PaperEntry(rp.rank, rp.paper.arxiv_id, collapse(rp.paper.title) or rp.paper.arxiv_id,
+                   authors_short(rp.paper.authors, 3), tuple(rp.paper.categories), rp.score)
+        for rp in issue.papers))
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    title: str
+    site_url: str
+    web_url: str
+    description: str
+    category_choices: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def from_config(cls, cfg: Any) -> "SiteSettings":
+        return cls(title=collapse(cfg.title), site_url=cfg.site_url, web_url=cfg.delivery.web_url.rstrip("/"),
+                   description="The arXiv papers people talked about, ranked by their attention on social media.",
+                   category_choices=tuple((c, category_name(c)) for c in cfg.categories))
+
+
+def month_key(d: date) -> str:
+    return f"{d:%Y-%m}"
+
+
+def month_label(d: date) -> str:
+    return f"{d:%B %Y}"
+
+
+def category_path(term: str) -> str:
+    return f"category/{quote(term, safe='')}/index.html"
+
+
+class SiteRenderer:
+    """Renders pages with the (autoescaping) site templates."""
+
+    def __init__(self, s: SiteSettings, templates_dir: str | None = None):
+        self.s = s
+        self.env = environment(templates_dir)
+        self.templates_dir = templates_dir
+        self.globals = dict(site=s, clean=collapse, authors=authors_short, figures_text=figures_text,
+                            post_author=post_author, post_counts=post_counts, source_name=source_label)
+
+    def _page(self, template: str, path: str, title: str, description: str, root: str | None = None,
+              **context: Any) -> bytes:
+        url_path = path[: -len("index.html")] if path.endswith("index.html") else path
+        html = self.env.get_template(f"site/{template}").render(
+            root="../" * path.count("/") if root is None else root, page_title=title, description=collapse(description)[:300],
+            canonical=f"{self.s.site_url}/{url_path}", **self.globals, **context)
+        return strip_control(html).encode("utf-8")
+
+    def _describe(self, issue: Issue) -> str:
+        titles = "; ".join(collapse(rp.paper.title) for rp in issue.papers[:3])
+        return f"{len(issue.papers)} hot papers of {issue.date.isoformat()}: {titles}"
+
+    def issue_page(self, issue: Issue, prev: IssueEntry | None, next_: IssueEntry | None) -> tuple[str, bytes]:
+        path = f"{issue.slug}/index.html"
+        return path, self._page("issue.html.j2", path, f"{self.s.title} {issue.date.isoformat()}",
+                                self._describe(issue), issue=issue, prev=prev, next=next_, og_type="article")
+
+    def index(self, latest: Issue | None, entries: list[IssueEntry]) -> bytes:
+        recent = [e for e in entries if latest is None or e.day != latest.date][:INDEX_RECENT]
+        months: dict[str, list[IssueEntry]] = {}
+        for e in recent:
+            months.setdefault(month_label(e.day), []).append(e)
+        return self._page("index.html.j2", "index.html", self.s.title,
+                          self._describe(latest) if latest else self.s.description,
+                          latest=latest, recent_months=list(months.items()))
+
+    def archive(self, entries: list[IssueEntry]) -> bytes:
+        counts: dict[str, list[IssueEntry]] = {}
+        for e in entries:
+            counts.setdefault(month_key(e.day), []).append(e)
+        months = [{"key": k, "label": month_label(v[0].day), "count": len(v)} for k, v in counts.items()]
+        return self._page("archive.html.j2", "archive/index.html", f"{self.s.title}: all issues",
+                          f"Every issue of {self.s.title}, by month.", months=months)
+
+    def month(self, key: str, entries: list[IssueEntry]) -> tuple[str, bytes]:
+        path = f"archive/{key}/index.html"
+        label = month_label(entries[0].day)
+        return path, self._page("month.html.j2", path, f"{self.s.title}: {label}",
+                                f"The issues of {self.s.title} in {label}.", label=label, entries=entries)
+
+    def categories(self, hits: dict[str, list[tuple[IssueEntry, PaperEntry]]]) -> bytes:
+        cats = [{"term": t, "name": category_name(t), "count": len(h)} for t, h in sorted(hits.items())]
+        return self._page("categories.html.j2", "category/index.html", f"{self.s.title}: categories",
+                          "Hot papers by arXiv category, each with its own feeds.", categories=cats)
+
+    def category(self, term: str, hits: list[tuple[IssueEntry, PaperEntry]]) -> tuple[str, bytes]:
+        path = category_path(term)
+        name = category_name(term)
+        return path, self._page("category.html.j2", path, f"{self.s.title}: {term}",
+                                f"Hot papers in {term}{' (' + name + ')' if name else ''}, newest first.",
+                                term=term, name=name, hits=hits)
+
+    def subscribe(self) -> bytes:
+        return self._page("subscribe.html.j2", "subscribe/index.html", f"Subscribe to {self.s.title}",
+                          f"Get {self.s.title} by email or in a feed reader.")
+
+    def not_found(self) -> bytes:
+        # served at any depth: its links are absolute
+        return self._page("404.html.j2", "404.html", f"{self.s.title}: not found", "There is no page here.",
+                          root=f"{self.s.site_url}/")
+
+    def static(self, name: str) -> bytes:
+        from pathlib import Path
+        for folder in ([Path(self.templates_dir) / "site"] if self.templates_dir else []) + [bundled_dir() / "site"]:
+            if (folder / name).is_file():
+                return (folder / name).read_bytes()
+        raise FileNotFoundError(name)
+
+    def sitemap(self, entries: list[IssueEntry], terms: Iterable[str]) -> bytes:
+        urls = [f"{self.s.site_url}/", f"{self.s.site_url}/archive/", f"{self.s.site_url}/category/",
+                f"{self.s.site_url}/subscribe/"]
+        urls += [f"{self.s.site_url}/{e.slug}/" for e in entries]
+        urls += sorted({f"{self.s.site_url}/archive/{month_key(e.day)}/" for e in entries}, reverse=True)
+        urls += [f"{self.s.site_url}/category/{quote(t, safe='')}/" for t in sorted(terms)]
+        from xml.sax.saxutils import escape
+        body = "".join(f"<url><loc>{escape(u)}</loc></url>\n" for u in urls)
+        return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + body + "</urlset>\n").encode()
+
+    def robots(self) -> bytes:
+        return f"User-agent: *\nAllow: /\nSitemap: {self.s.site_url}/sitemap.xml\n".encode()
+
+    def search_index(self, entries: list[IssueEntry]) -> bytes:
+        items = [{"t": p.title, "a": p.authors, "id": p.arxiv_id, "d": e.day.isoformat(),
+                  "u": f"{e.slug}/#{p.arxiv_id}"} for e in entries for p in e.papers]
+        return (json.dumps(items, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+def category_hits(entries: list[IssueEntry]) -> dict[str, list[tuple[IssueEntry, PaperEntry]]]:
+    """Each category's hot papers across issues, newest issue first, rank order within."""
+    hits: dict[str, list[tuple[IssueEntry, PaperEntry]]] = defaultdict(list)
+    for e in entries:
+        for p in e.papers:
+            for c in dict.fromkeys(p.categories):
+                hits[c].append((e, p))
+    return dict(hits)
+
+
+def months(entries: list[IssueEntry]) -> dict[str, list[IssueEntry]]:
+    out: dict[str, list[IssueEntry]] = {}
+    for e in entries:
+        out.setdefault(month_key(e.day), []).append(e)
+    return out
