@@ -278,21 +278,25 @@ def preview(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).", min=0, max=65535)] = 8025,
     open_browser: Annotated[bool, typer.Option("--open/--no-open", help="Open a browser if there is one.")] = True,
 ) -> None:
-    """Serve a day's email on 127.0.0.1 (HTML at /, text at /text) until Ctrl-C."""
+    """Serve the website (site_dir) and a day's email (/email/, text at /email/text) on 127.0.0.1 until Ctrl-C."""
     import webbrowser
 
     from newsletter.pipeline import render_issue_email
     from newsletter.preview import make_server
 
-    cfg, day = _config(), _day(date_)
+    cfg = _config()
     with _archive(cfg) as archive:
-        email = render_issue_email(cfg, archive, day)
+        day = _day(date_) if date_ else next(iter(archive.site_entries_days()), None)
+        email = render_issue_email(cfg, archive, day) if day else None
+    if email is None and not (cfg.site_dir / "index.html").exists():
+        raise NewsletterError("nothing to preview yet: run 'newsletter build' (or 'newsletter demo') first")
     try:
-        server = make_server(email, port)
+        server = make_server(email, port, cfg.site_dir)
     except OSError as exc:
         raise NewsletterError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); try --port 0") from None
     url = f"http://127.0.0.1:{server.server_address[1]}/"
-    say(f"Previewing {day}: {url} (text part at {url}text); Ctrl-C to stop")
+    say(f"Previewing the site at {url}" + (f" and the email of {day} at {url}email/ (text at {url}email/text)"
+                                              if email else "") + "; Ctrl-C to stop")
     out(url)
     if open_browser:
         try:

@@ -20,10 +20,17 @@ from requests.structures import CaseInsensitiveDict
 @dataclass(frozen=True)
 class Recording:
     url: str  # scheme://host/path the request must match (query ignored...)
-    file: Path
+    file: Path | None
     params: dict[str, str] = field(default_factory=dict)  # ...except these
     status: int = 200
     content_type: str = "application/octet-stream"
+    body: bytes | None = None  # instead of a file
+
+    def content(self) -> bytes:
+        if self.body is not None:
+            return self.body
+        assert self.file is not None
+        return self.file.read_bytes()
 
 
 class ReplayAdapter(BaseAdapter):
@@ -55,7 +62,7 @@ class ReplayAdapter(BaseAdapter):
             resp.headers = CaseInsensitiveDict({"Content-Type": "text/plain"})
         else:
             resp.status_code = rec.status
-            resp._content = rec.file.read_bytes()
+            resp._content = rec.content()
             resp.headers = CaseInsensitiveDict({"Content-Type": rec.content_type})
         resp.encoding = "utf-8"
         return resp

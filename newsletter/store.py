@@ -359,6 +359,12 @@ class Archive:
     def site_entries(self) -> dict[date, str]:
         return {date.fromisoformat(r[0]): r[1] for r in self.db.execute("SELECT day, entry FROM site_entries")}
 
+    def site_entries_days(self) -> list[date]:
+        """Days whose issue has ranked papers, newest first (as the site lists them)."""
+        rows = self.db.execute("SELECT day FROM site_entries WHERE entry NOT LIKE '%\"papers\":[]%' "
+                               "ORDER BY day DESC")
+        return [date.fromisoformat(r[0]) for r in rows]
+
     def save_site_entries(self, entries: dict[date, str]) -> None:
         with self.transaction():
             self.db.executemany("INSERT OR REPLACE INTO site_entries VALUES (?, ?)",

@@ -220,15 +220,15 @@ def test_preview_serves_both_parts_on_loopback(tmp_path):
     from newsletter.preview import make_server, serve_in_background
     issue, cfg = issue_from_post(tmp_path, "2021-08-26")
     e = render_email(issue, EmailSettings.from_config(cfg))
-    server = make_server(e, 0)
+    server = make_server(e, 0)  # no site: the email alone
     serve_in_background(server)
     try:
         host, port = server.server_address
         assert host == "127.0.0.1"
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/") as r:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/") as r:  # redirected to /email/
             assert r.headers["Content-Type"] == "text/html; charset=utf-8"
             assert r.read().decode() == e.html
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/text") as r:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/email/text") as r:
             assert r.read().decode() == e.text
         with pytest.raises(urllib.error.HTTPError):
             urllib.request.urlopen(f"http://127.0.0.1:{port}/etc/passwd")
