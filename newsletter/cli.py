@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
@@ -291,7 +292,7 @@ def preview(
     if email is None and not (cfg.site_dir / "index.html").exists():
         raise NewsletterError("nothing to preview yet: run 'newsletter build' (or 'newsletter demo') first")
     try:
-        server = make_server(email, port, cfg.site_dir)
+        server = make_server(email, port, cfg.site_dir, prefix=urlsplit(cfg.site_url).path)
     except OSError as exc:
         raise NewsletterError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); try --port 0") from None
     url = f"http://127.0.0.1:{server.server_address[1]}/"

@@ -13,9 +13,12 @@ from typing import Any
 from newsletter.render.email import RenderedEmail
 
 
-def make_server(email: RenderedEmail | None, port: int = 0, site_dir: Path | None = None
+def make_server(email: RenderedEmail | None, port: int = 0, site_dir: Path | None = None, prefix: str = ""
                 ) -> http.server.ThreadingHTTPServer:
-    """A loopback-only server. Nothing outside ``site_dir`` is reachable."""
+    """A loopback-only server. Nothing outside ``site_dir`` is reachable. The
+    site is served at ``/`` and also under ``prefix`` (the path of
+    ``site_url``), as it will be published."""
+    prefix = prefix.rstrip("/")
     pages = {}
     if email is not None:
         pages = {"/email/": ("text/html; charset=utf-8", email.html.encode("utf-8")),
@@ -28,6 +31,8 @@ def make_server(email: RenderedEmail | None, port: int = 0, site_dir: Path | Non
                           ".json": "application/json", ".xml": "application/xml"}
 
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            if prefix and (self.path == prefix or self.path.startswith(prefix + "/")):
+                self.path = self.path[len(prefix):] or "/"
             path = self.path.split("?")[0].split("#")[0]
             if path == "/email":
                 path = "/email/"

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from newsletter.categories import name as category_name
 from newsletter.models import Issue
@@ -158,9 +158,9 @@ class SiteRenderer:
                           f"Get {self.s.title} by email or in a feed reader.")
 
     def not_found(self) -> bytes:
-        # served at any depth: its links are absolute
+        # served at any depth: its links start at the site's path on its host
         return self._page("404.html.j2", "404.html", f"{self.s.title}: not found", "There is no page here.",
-                          root=f"{self.s.site_url}/")
+                          root=f"{urlsplit(self.s.site_url).path.rstrip('/')}/")
 
     def static(self, name: str) -> bytes:
         from pathlib import Path
