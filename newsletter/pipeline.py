@@ -328,6 +328,34 @@ class _IssueCache:
 
 
 SITE_FINGERPRINT = "site_fingerprint"
+_FORKED: dict[str, Any] = {}  # what forked renderers inherit (the loaded issues, the renderer)
+
+
+def _render_chunk(jobs: list[Any]) -> list[tuple[str, bytes]]:
+    r, cache = _FORKED["renderer"], _FORKED["cache"]
+    return [r.issue_page(cache.issues[d], prev, next_) for d, prev, next_ in jobs]
+
+
+def _issue_pages(r: Any, cache: _IssueCache, jobs: list[Any]) -> dict[str, bytes]:
+    """Issue pages; a first build of a large archive renders them on every
+    core (forked workers inherit the loaded issues, so nothing is re-read)."""
+    import multiprocessing
+    import os
+
+    workers = min(os.cpu_count() or 1, 8)
+    if len(jobs) < 200 or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return dict(_render_chunk_with(r, cache, jobs))
+    chunks = [jobs[i::workers] for i in range(workers)]
+    _FORKED.update(renderer=r, cache=cache)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            return {path: data for part in pool.map(_render_chunk, chunks) for path, data in part}
+    finally:
+        _FORKED.clear()
+
+
+def _render_chunk_with(r: Any, cache: _IssueCache, jobs: list[Any]) -> list[tuple[str, bytes]]:
+    return [r.issue_page(cache.issues[d], prev, next_) for d, prev, next_ in jobs]
 
 
 @dataclass
@@ -359,7 +387,7 @@ def plan_site(cfg: Config, archive: Archive, cache: _IssueCache, changed: set[da
     (pages and feeds), the shared lists. A first build, or new templates or
     settings, render everything. Nothing is written here."""
     from newsletter.render.feeds import FeedSettings, render_category_feeds
-    from newsletter.render.site import (STATIC, IssueEntry, SiteRenderer, SiteSettings, category_hits,
+    from newsletter.render.site import (STATIC, IssueEntry, SiteRenderer, SiteSettings, by_year, category_hits,
                                         category_path, entry_of, month_key, months)
 
     settings = SiteSettings.from_config(cfg)
@@ -380,11 +408,12 @@ def plan_site(cfg: Config, archive: Archive, cache: _IssueCache, changed: set[da
     for d in list(pages):
         i = days.index(d)
         pages.update(days[max(0, i - 1): i + 2])  # the neighbours' previous/next links
+    jobs = []
     for d in sorted(pages):
         i = days.index(d)
-        path, data = r.issue_page(cache.get(d), prev=entries[i + 1] if i + 1 < len(entries) else None,
-                                  next_=entries[i - 1] if i > 0 else None)
-        out[path] = data
+        cache.get(d)
+        jobs.append((d, entries[i + 1] if i + 1 < len(entries) else None, entries[i - 1] if i > 0 else None))
+    out.update(_issue_pages(r, cache, jobs))
     out["index.html"] = r.index(cache.get(days[0]) if days else None, entries)
     out["archive/index.html"] = r.archive(entries)
     by_month = months(entries)
@@ -400,6 +429,12 @@ def plan_site(cfg: Config, archive: Archive, cache: _IssueCache, changed: set[da
         if full or term in touched or not (site / category_path(term)).exists():
             path, data = r.category(term, term_hits)
             out[path] = data
+            changed_years = {d.year for d in changed}
+            for year, year_hits in by_year(term_hits).items():
+                year_page = site / category_path(term).replace("index.html", f"{year}/index.html")
+                if full or year in changed_years or not year_page.exists():
+                    path, data = r.category_year(term, year, year_hits)
+                    out[path] = data
             for name, feed in render_category_feeds(term, term_hits, fs).items():
                 feeds = {**feeds, name: feed}
     out["category/index.html"] = r.categories(hits)

@@ -242,6 +242,7 @@ def test_adding_a_day_rewrites_only_what_changed(tmp_path):
     allowed = {"hot-papers-2021-06-30/index.html", "hot-papers-2021-06-16/index.html", "index.html",
                "archive/index.html", "archive/2021-06/index.html", "category/index.html", "sitemap.xml",
                "search.json"} | {f"category/{c}/index.html" for c in new_cats} | \
+        {f"category/{c}/2021/index.html" for c in new_cats} | \
         {f"feeds/category/{c}.{k}" for c in new_cats for k in ("atom", "rss")} | \
         {f"feeds/{f}.{k}" for f in ("papers", "daily") for k in ("atom", "rss", "json")}
     assert changed <= allowed, changed - allowed

@@ -21,6 +21,7 @@ from newsletter.render.templates import bundled_dir, environment
 from newsletter.text import collapse, strip_control
 
 INDEX_RECENT = 30  # previous issues listed on the front page; the rest are in archive/
+CATEGORY_RECENT = 100  # hot papers on a category's page; older ones on its pages by year
 STATIC = ("style.css", "search.js")
 
 
@@ -147,11 +148,21 @@ class SiteRenderer:
                           "Hot papers by arXiv category, each with its own feeds.", categories=cats)
 
     def category(self, term: str, hits: list[tuple[IssueEntry, PaperEntry]]) -> tuple[str, bytes]:
+        """A category's newest hot papers, and links to its years."""
         path = category_path(term)
         name = category_name(term)
+        years = sorted({e.day.year for e, _ in hits}, reverse=True)
         return path, self._page("category.html.j2", path, f"{self.s.title}: {term}",
                                 f"Hot papers in {term}{' (' + name + ')' if name else ''}, newest first.",
-                                term=term, name=name, hits=hits)
+                                term=term, name=name, hits=hits[:CATEGORY_RECENT], years=years, year=None,
+                                more=len(hits) > CATEGORY_RECENT)
+
+    def category_year(self, term: str, year: int, hits: list[tuple[IssueEntry, PaperEntry]]) -> tuple[str, bytes]:
+        path = category_path(term).replace("index.html", f"{year}/index.html")
+        name = category_name(term)
+        return path, self._page("category.html.j2", path, f"{self.s.title}: {term} in {year}",
+                                f"Hot papers in {term} in {year}, newest first.", term=term, name=name,
+                                hits=hits, years=[], year=year, more=False)
 
     def subscribe(self) -> bytes:
         return self._page("subscribe.html.j2", "subscribe/index.html", f"Subscribe to {self.s.title}",
@@ -197,6 +208,13 @@ def category_hits(entries: list[IssueEntry]) -> dict[str, list[tuple[IssueEntry,
             for c in dict.fromkeys(p.categories):
                 hits[c].append((e, p))
     return dict(hits)
+
+
+def by_year(hits: list[tuple[IssueEntry, PaperEntry]]) -> dict[int, list[tuple[IssueEntry, PaperEntry]]]:
+    out: dict[int, list[tuple[IssueEntry, PaperEntry]]] = {}
+    for e, p in hits:
+        out.setdefault(e.day.year, []).append((e, p))
+    return out
 
 
 def months(entries: list[IssueEntry]) -> dict[str, list[IssueEntry]]:
