@@ -77,7 +77,6 @@ def main() -> None:
         cfg = config_mod.from_dict({"newsletter": {"site_url": "https://hot.example.org"}}, base_dir=work)
         t0 = time.perf_counter()
         fill(work / "base.db", old, args.papers, args.hot, rng)
-        fill_new = work / "new.db"
         print(f"archive of {len(old)} issues ({args.papers} papers, {args.hot} hot a day) made in "
               f"{time.perf_counter() - t0:.1f} s")
         scratch, incremental = [], []
@@ -90,7 +89,6 @@ def main() -> None:
                 t = time.perf_counter()
                 s1 = build_day(cfg, old[-1], a)
                 scratch.append(time.perf_counter() - t)
-            fill(fill_new, [new], args.papers, args.hot, rng) if not fill_new.exists() else None
             with Archive(work / "newsletter.db") as a:
                 fill(work / "newsletter.db", [new], args.papers, args.hot, random.Random(new.toordinal()))
                 t = time.perf_counter()
