@@ -465,6 +465,53 @@ def render_issue_email(cfg: Config, archive: Archive, day: date) -> Any:
         return render_email(issue, EmailSettings.from_config(cfg), _templates(cfg))
 
 
+def reader_editions(cfg: Config, issue: Issue) -> Callable[[Any], Any]:
+    """Each reader's email of ``issue``: the whole issue for readers without
+    topics, their selection otherwise, nothing (a reason) when their topics
+    leave nothing or they paused or chose the weekly issue only. Rendered once
+    per distinct selection, not once per reader."""
+    from newsletter.delivery.preferences import Preferences, select
+    from newsletter.render.email import EmailSettings, render_email
+    from newsletter.render.templates import template_errors
+
+    settings = EmailSettings.from_config(cfg)
+    templates = _templates(cfg)
+    with template_errors():
+        whole = render_email(issue, settings, templates)
+    selections: dict[Preferences, Any] = {}
+    rendered: dict[tuple[tuple[str, ...], str], Any] = {}
+
+    def edition(sub: Any) -> Any:
+        p: Preferences = sub.prefs
+        if p.paused_until and issue.date < p.paused_until:
+            return f"paused until {p.paused_until.isoformat()}"
+        if p.frequency == "weekly":
+            return "gets the weekly issue only"
+        if not p.filters and p.max_papers is None:
+            return whole
+        if p not in selections:
+            selections[p] = select(issue, p, settings.max_papers)
+        papers = selections[p]
+        if not papers:
+            return f"nothing today on {p.describe()}"
+        key = (tuple(rp.paper.arxiv_id for rp in papers), p.describe())
+        if key not in rendered:
+            with template_errors():
+                rendered[key] = render_email(issue, settings, templates, papers=papers, filtered_by=p.describe())
+        return rendered[key]
+
+    edition.subject = whole.subject  # type: ignore[attr-defined]
+    return edition
+
+
+def _editions(cfg: Config, archive: Archive, day: date) -> Callable[[Any], Any]:
+    mailing.require_mailing_day(day)
+    issue = load_issue(cfg, archive, day)
+    if not issue.papers:
+        raise _nothing(cfg, archive, issue, "nothing to send")
+    return reader_editions(cfg, issue)
+
+
 def smtp_mailer(cfg: Config, env: Mapping[str, str]) -> Any:
     from newsletter.delivery.send import SMTPMailer
     from newsletter.errors import ConfigError
@@ -482,10 +529,10 @@ def send_day(cfg: Config, day: date, archive: Archive, seams: Seams | None = Non
     from newsletter.delivery.send import send_issue
 
     seams = seams or Seams()
-    rendered = render_issue_email(cfg, archive, day)
+    editions = _editions(cfg, archive, day)
     settings = MessageSettings.from_config(cfg, seams.env)
     mailer = mailer or smtp_mailer(cfg, seams.env)
-    return send_issue(archive, day, rendered, settings, mailer, now=seams.now, sleep=seams.sleep or time.sleep,
+    return send_issue(archive, day, editions, settings, mailer, now=seams.now, sleep=seams.sleep or time.sleep,
                       max_attempts=cfg.delivery.max_attempts, backoff=cfg.delivery.retry_backoff,
                       on_progress=on_progress)
 
@@ -496,10 +543,11 @@ def dry_run_day(cfg: Config, day: date, archive: Archive, seams: Seams | None = 
     from newsletter.delivery.send import dry_run
 
     seams = seams or Seams()
-    rendered = render_issue_email(cfg, archive, day)
+    editions = _editions(cfg, archive, day)
     settings = MessageSettings.from_config(cfg, seams.env)
     folder = cfg.resolve(cfg.delivery.outbox) / day.isoformat()
-    return dry_run(archive, day, rendered, settings, folder, now=seams.now)
+    return dry_run(archive, day, editions, settings, folder, now=seams.now,
+                   subject=getattr(editions, "subject", ""))
 
 
 def send_copy(cfg: Config, day: date, archive: Archive, to: str, seams: Seams | None = None,

@@ -106,6 +106,21 @@ MIGRATIONS = [
         value TEXT NOT NULL
     );
     """,
+    """
+    ALTER TABLE subscribers ADD COLUMN prefs TEXT NOT NULL DEFAULT '';      -- JSON (delivery/preferences.py)
+    ALTER TABLE subscribers ADD COLUMN source TEXT NOT NULL DEFAULT 'cli';  -- web | import | cli
+    ALTER TABLE subscribers ADD COLUMN requested_at TEXT;                   -- consent: when asked
+    ALTER TABLE subscribers ADD COLUMN requested_from TEXT NOT NULL DEFAULT '';  -- and from which client
+    ALTER TABLE subscribers ADD COLUMN confirmed_at TEXT;                   -- when confirmed
+    ALTER TABLE subscribers ADD COLUMN unsubscribed_at TEXT;
+    CREATE TABLE signups (           -- confirmation emails sent, for rate limits
+        email TEXT NOT NULL,
+        client TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX signups_by_email ON signups(email, at);
+    CREATE INDEX signups_by_client ON signups(client, at);
+    """,
 ]
 
 

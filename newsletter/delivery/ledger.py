@@ -3,19 +3,29 @@ are created by the archive's migrations)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
 
-from newsletter.store import Archive, _dt_req, _iso
+from newsletter.delivery.preferences import Preferences
+from newsletter.store import Archive, _dt, _dt_req, _iso
+
+UNDO_DAYS = 30  # an unsubscribe can be undone without a new confirmation for this long
 
 
 @dataclass(frozen=True)
 class Subscriber:
     email: str
     name: str
-    status: str
+    status: str  # pending | subscribed | unsubscribed
     created_at: datetime
     updated_at: datetime
+    prefs: Preferences = field(default_factory=Preferences)
+    source: str = "cli"
+    requested_at: datetime | None = None
+    requested_from: str = ""
+    confirmed_at: datetime | None = None
+    unsubscribed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -30,8 +40,14 @@ class Delivery:
     updated_at: datetime
 
 
-def _subscriber(r) -> Subscriber:
-    return Subscriber(r["email"], r["name"], r["status"], _dt_req(r["created_at"]), _dt_req(r["updated_at"]))
+def _subscriber(r: Any) -> Subscriber:
+    return Subscriber(r["email"], r["name"], r["status"], _dt_req(r["created_at"]), _dt_req(r["updated_at"]),
+                      Preferences.from_json(r["prefs"]), r["source"], _dt(r["requested_at"]), r["requested_from"],
+                      _dt(r["confirmed_at"]), _dt(r["unsubscribed_at"]))
+
+
+_INSERT = ("INSERT INTO subscribers (email, name, status, created_at, updated_at, note, prefs, source, requested_at, "
+           "requested_from, confirmed_at) VALUES (?,?,?,?,?,'',?,?,?,?,?)")
 
 
 def _delivery(r) -> Delivery:
@@ -51,37 +67,92 @@ class SubscriberStore:
         r = self.db.execute("SELECT * FROM subscribers WHERE lower(email) = lower(?)", (email,)).fetchone()
         return _subscriber(r) if r else None
 
-    def add(self, email: str, name: str, now: datetime, *, resubscribe: bool = True) -> str:
-        """'added', 'resubscribed', 'exists' or 'unsubscribed' (left alone)."""
+    def add(self, email: str, name: str, now: datetime, *, resubscribe: bool = True, source: str = "cli",
+            prefs: Preferences | None = None) -> str:
+        """'added', 'resubscribed', 'exists' or 'unsubscribed' (left alone).
+        The operator adds with the reader's consent: asked and confirmed now."""
         with self.a.transaction():
             current = self.get(email)
             if current is None:
-                self.db.execute("INSERT INTO subscribers VALUES (?,?,?,?,?,'')",
-                                (email, name, "subscribed", _iso(now), _iso(now)))
+                self.db.execute(_INSERT, (email, name, "subscribed", _iso(now), _iso(now),
+                                          (prefs or Preferences()).to_json(), source, _iso(now), "", _iso(now)))
                 return "added"
+            if prefs is not None:
+                self.set_prefs(email, prefs, now)
             if current.status == "subscribed":
                 if name and not current.name:
                     self.db.execute("UPDATE subscribers SET name = ? WHERE lower(email) = lower(?)", (name, email))
                 return "exists"
-            if not resubscribe:
+            if not resubscribe and current.status == "unsubscribed":
                 return "unsubscribed"
-            self.db.execute("UPDATE subscribers SET status = 'subscribed', updated_at = ? WHERE lower(email) = lower(?)",
-                            (_iso(now), email))
+            self.db.execute("UPDATE subscribers SET status = 'subscribed', updated_at = ?, confirmed_at = ?, "
+                            "unsubscribed_at = NULL, source = ? WHERE lower(email) = lower(?)",
+                            (_iso(now), _iso(now), source, email))
             return "resubscribed"
 
-    def add_many(self, rows: list[tuple[str, str]], now: datetime, *, resubscribe: bool = False) -> dict[str, int]:
+    # ---------------------------------------------------- double opt-in
+    def request(self, email: str, now: datetime, client: str, prefs: Preferences) -> None:
+        """A web sign-up: pending until confirmed. An active subscriber stays
+        as they are (their preferences are theirs to change on their page)."""
+        with self.a.transaction():
+            current = self.get(email)
+            if current is None:
+                self.db.execute(_INSERT, (email, "", "pending", _iso(now), _iso(now), prefs.to_json(), "web",
+                                          _iso(now), client, None))
+            elif current.status != "subscribed":
+                self.db.execute("UPDATE subscribers SET requested_at = ?, requested_from = ?, prefs = ?, "
+                                "updated_at = ? WHERE lower(email) = lower(?)",
+                                (_iso(now), client, prefs.to_json(), _iso(now), email))
+
+    def confirm(self, email: str, now: datetime) -> bool:
+        """Activate a pending (or unsubscribed, asking again) address; False if unknown."""
+        cur = self.db.execute(
+            "UPDATE subscribers SET status = 'subscribed', confirmed_at = ?, unsubscribed_at = NULL, updated_at = ?, "
+            "source = CASE WHEN status = 'pending' THEN 'web' ELSE source END "
+            "WHERE lower(email) = lower(?) AND status != 'subscribed'", (_iso(now), _iso(now), email))
+        return cur.rowcount > 0 or (self.get(email) is not None)
+
+    def note_signup(self, email: str, client: str, now: datetime) -> None:
+        self.db.execute("INSERT INTO signups VALUES (?,?,?)", (email.lower(), client, _iso(now)))
+
+    def signups_since(self, *, email: str | None = None, client: str | None = None, since: datetime) -> int:
+        if email is not None:
+            q, arg = "SELECT count(*) FROM signups WHERE email = ? AND at >= ?", email.lower()
+        else:
+            q, arg = "SELECT count(*) FROM signups WHERE client = ? AND at >= ?", client or ""
+        return int(self.db.execute(q, (arg, _iso(since))).fetchone()[0])
+
+    def set_prefs(self, email: str, prefs: Preferences, now: datetime) -> bool:
+        cur = self.db.execute("UPDATE subscribers SET prefs = ?, updated_at = ? WHERE lower(email) = lower(?)",
+                              (prefs.to_json(), _iso(now), email))
+        return cur.rowcount > 0
+
+    def can_undo(self, sub: Subscriber, now: datetime) -> bool:
+        return (sub.status == "unsubscribed" and sub.unsubscribed_at is not None
+                and now - sub.unsubscribed_at <= timedelta(days=UNDO_DAYS))
+
+    def add_many(self, rows: list[tuple[str, str]] | list[tuple[str, str, Preferences | None]], now: datetime, *,
+                 resubscribe: bool = False, source: str = "import") -> dict[str, int]:
         """``add`` for many (email, name) rows in one transaction; counts by result."""
         results: dict[str, int] = {}
         with self.a.transaction():
             existing = {r[0].lower(): r[1] for r in self.db.execute("SELECT email, status FROM subscribers")}
             new, again = [], []
-            for email, name in rows:
+            prefs_updates = []
+            for row in rows:
+                email, name = row[0], row[1]
+                prefs = row[2] if len(row) > 2 else None
+                if prefs is not None and email.lower() in existing:
+                    prefs_updates.append((prefs.to_json(), email))
                 status = existing.get(email.lower())
                 if status is None:
-                    new.append((email, name, "subscribed", _iso(now), _iso(now)))
+                    new.append((email, name, "subscribed", _iso(now), _iso(now), (prefs or Preferences()).to_json(),
+                                source, _iso(now), "", _iso(now)))
                     existing[email.lower()] = "subscribed"
                     key = "added"
                 elif status == "subscribed":
+                    key = "exists"
+                elif status == "pending":
                     key = "exists"
                 elif resubscribe:
                     again.append((_iso(now), email))
@@ -90,15 +161,18 @@ class SubscriberStore:
                 else:
                     key = "unsubscribed"
                 results[key] = results.get(key, 0) + 1
-            self.db.executemany("INSERT INTO subscribers VALUES (?,?,?,?,?,'')", new)
-            self.db.executemany("UPDATE subscribers SET status = 'subscribed', updated_at = ? "
+            self.db.executemany(_INSERT, new)
+            self.db.executemany("UPDATE subscribers SET status = 'subscribed', updated_at = ?, unsubscribed_at = NULL "
                                 "WHERE lower(email) = lower(?)", again)
+            self.db.executemany("UPDATE subscribers SET prefs = ? WHERE lower(email) = lower(?)", prefs_updates)
         return results
 
     def set_status(self, email: str, status: str, now: datetime) -> bool:
         cur = self.db.execute(
-            "UPDATE subscribers SET status = ?, updated_at = ? WHERE lower(email) = lower(?) AND status != ?",
-            (status, _iso(now), email, status))
+            "UPDATE subscribers SET status = ?, updated_at = ?, "
+            "unsubscribed_at = CASE WHEN ? = 'unsubscribed' THEN ? ELSE unsubscribed_at END "
+            "WHERE lower(email) = lower(?) AND status != ?",
+            (status, _iso(now), status, _iso(now), email, status))
         return cur.rowcount > 0
 
     def remove(self, email: str) -> bool:

@@ -84,6 +84,7 @@ class MessageSettings:
     msgid_domain: str
     secret: str
     dkim: Dkim | None = None
+    preferences_url: str = ""
 
     @classmethod
     def from_config(cls, cfg: Any, env: Mapping[str, str]) -> "MessageSettings":
@@ -121,7 +122,13 @@ class MessageSettings:
             unsubscribe_url=d.unsubscribe_url or f"{(d.web_url or cfg.site_url).rstrip('/')}/unsubscribe",
             unsubscribe_mailto=mailto, msgid_domain=d.message_id_domain or addr.rsplit("@", 1)[1],
             secret=secret, dkim=dkim,
+            preferences_url=f"{(d.web_url or cfg.site_url).rstrip('/')}/preferences",
         )
+
+    def preferences_link(self, address: str) -> str:
+        if not self.preferences_url:
+            return ""
+        return f"{self.preferences_url}?{urlencode({'t': make_token(self.secret, address, 'preferences')})}"
 
     def unsubscribe_link(self, address: str) -> str:
         sep = "&" if "?" in self.unsubscribe_url else "?"
@@ -132,7 +139,7 @@ def compose(rendered: RenderedEmail, to: str, name: str, s: MessageSettings, day
             message_id: str | None = None) -> EmailMessage:
     """The message for one recipient, ready to send (bytes via ``as_bytes``)."""
     link = s.unsubscribe_link(to)
-    personal = rendered.for_recipient(link)
+    personal = rendered.for_recipient(link, s.preferences_link(to))
     wire = envelope(to)
     msg = EmailMessage(policy=email.policy.SMTPUTF8 if wire.smtputf8 else email.policy.SMTP)
     msg["Subject"] = subject_header(personal.subject)

@@ -28,7 +28,7 @@ from newsletter.config import SmtpConfig
 from newsletter.delivery.message import InvalidAddress, MessageSettings, compose, envelope, to_bytes
 from newsletter.pacing import Pacer
 from newsletter.render.email import RenderedEmail
-from newsletter.delivery.ledger import SubscriberStore
+from newsletter.delivery.ledger import Subscriber, SubscriberStore
 from newsletter.store import Archive
 
 EXIT_SOME_FAILED = 5
@@ -210,6 +210,7 @@ class DryRunMailer:
         self.n = 0
         self.files: list[Path] = []
         self.skipped: list[str] = []
+        self.nothing: list[str] = []
 
     def send(self, sender: str, recipient: str, data: bytes) -> str:
         self.n += 1
@@ -247,21 +248,33 @@ class SendSummary:
     deferred: int = 0
     failed: int = 0
     resumed: int = 0
+    nothing: int = 0  # readers whose topics left nothing today
     bytes: int = 0
     connections: int = 0
     failures: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         return (f"{self.day}: {self.sent} sent, {self.deferred} deferred, {self.failed} failed"
+                f"{f', {self.nothing} with nothing on their topics' if self.nothing else ''}"
                 f"{f', {self.resumed} resumed after a crash' if self.resumed else ''}"
                 f" over {self.connections} SMTP connection{'s' if self.connections != 1 else ''}")
 
 
-def send_issue(archive: Archive, day: date, rendered: RenderedEmail, settings: MessageSettings, mailer: Mailer, *,
+# what a reader gets: their email, or why they get none today
+Edition = Callable[[Subscriber], "RenderedEmail | str"]
+
+
+def same_for_all(rendered: RenderedEmail) -> Edition:
+    return lambda sub: rendered
+
+
+def send_issue(archive: Archive, day: date, rendered: RenderedEmail | Edition, settings: MessageSettings,
+               mailer: Mailer, *,
                now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
                sleep: Callable[[float], None] = time.sleep, max_attempts: int = 3, backoff: float = 30.0,
                on_progress: Callable[[int, int], None] | None = None, worker: str | None = None) -> SendSummary:
-    """Send ``rendered`` to every subscriber that has not had it, per the ledger."""
+    """Send each subscriber who has not had it their edition, per the ledger."""
+    edition = same_for_all(rendered) if isinstance(rendered, RenderedEmail) else rendered
     store = SubscriberStore(archive)
     worker = worker or worker_id()
     summary = SendSummary(day)
@@ -291,8 +304,14 @@ def send_issue(archive: Archive, day: date, rendered: RenderedEmail, settings: M
             summary.resumed += previous == "sending"  # left in flight by a run that died
             sub = store.get(row.email)
             tries[row.email] = tries.get(row.email, 0) + 1
+            mine = edition(sub) if sub else "no longer a subscriber"
+            if isinstance(mine, str):  # nothing for this reader today: recorded, not sent
+                store.finish(day, row.email, "nothing", now(), reply=mine)
+                summary.nothing += 1
+                done += 1
+                continue
             try:
-                msg = compose(rendered, row.email, sub.name if sub else "", settings, day, now())
+                msg = compose(mine, row.email, sub.name if sub else "", settings, day, now())
                 data = to_bytes(msg, settings.dkim)
             except UNSENDABLE as exc:  # this recipient alone: the others are sent
                 reason = f"cannot make a message for this address: {exc}"
@@ -330,19 +349,26 @@ def send_issue(archive: Archive, day: date, rendered: RenderedEmail, settings: M
     return summary
 
 
-def dry_run(archive: Archive, day: date, rendered: RenderedEmail, settings: MessageSettings, folder: Path, *,
-            now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> tuple[DryRunMailer, int]:
-    """Write every message a send would make now into ``folder``; reads the
-    ledger (to skip those already sent) but writes nothing to it."""
+def dry_run(archive: Archive, day: date, rendered: RenderedEmail | Edition, settings: MessageSettings, folder: Path,
+            *, now: Callable[[], datetime] = lambda: datetime.now(timezone.utc), subject: str = ""
+            ) -> tuple[DryRunMailer, int]:
+    """Write every message a send would make now into ``folder`` (each
+    reader's own edition); reads the ledger (to skip those already sent) but
+    writes nothing to it."""
+    edition = same_for_all(rendered) if isinstance(rendered, RenderedEmail) else rendered
     store = SubscriberStore(archive)
-    sent = {d.email.lower() for d in store.deliveries(day) if d.status in ("sent", "failed")}
-    mailer = DryRunMailer(folder, rendered.subject)
+    sent = {d.email.lower() for d in store.deliveries(day) if d.status in ("sent", "failed", "nothing")}
+    mailer = DryRunMailer(folder, rendered.subject if isinstance(rendered, RenderedEmail) else subject)
     size = 0
     for sub in store.all("subscribed"):
         if sub.email.lower() in sent:
             continue
+        mine = edition(sub)
+        if isinstance(mine, str):
+            mailer.nothing.append(f"{sub.email}: {mine}")
+            continue
         try:
-            data = to_bytes(compose(rendered, sub.email, sub.name, settings, day, now()), settings.dkim)
+            data = to_bytes(compose(mine, sub.email, sub.name, settings, day, now()), settings.dkim)
         except UNSENDABLE as exc:
             mailer.skipped.append(f"{sub.email}: cannot make a message for this address: {exc}")
             continue

@@ -25,8 +25,9 @@ from newsletter.render.common import authors_short, figures_text, post_author, p
 from newsletter.render.templates import bundled_dir, environment
 from newsletter.text import collapse, strip_control
 
-# delivery replaces this with each recipient's own link
+# delivery replaces these with each recipient's own links
 UNSUBSCRIBE_PLACEHOLDER = "https://unsubscribe.invalid/%%UNSUBSCRIBE%%"
+PREFERENCES_PLACEHOLDER = "https://preferences.invalid/%%PREFERENCES%%"
 COLOR_SCHEME_META = '<meta name="color-scheme" content="light dark"><meta name="supported-color-schemes" content="light dark">'
 INLINE_CSS = "email.inline.css"
 
@@ -61,10 +62,13 @@ class RenderedEmail:
     text: str
     preheader: str
 
-    def for_recipient(self, unsubscribe_url: str) -> "RenderedEmail":
-        """The same email with a recipient's own unsubscribe link."""
-        return RenderedEmail(self.subject, self.html.replace(UNSUBSCRIBE_PLACEHOLDER, html_escape(unsubscribe_url)),
-                             self.text.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe_url), self.preheader)
+    def for_recipient(self, unsubscribe_url: str, preferences_url: str = "") -> "RenderedEmail":
+        """The same email with a recipient's own unsubscribe and preference links."""
+        prefs = preferences_url or unsubscribe_url
+        html = self.html.replace(UNSUBSCRIBE_PLACEHOLDER, html_escape(unsubscribe_url))
+        text = self.text.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe_url)
+        return RenderedEmail(self.subject, html.replace(PREFERENCES_PLACEHOLDER, html_escape(prefs)),
+                             text.replace(PREFERENCES_PLACEHOLDER, prefs), self.preheader)
 
 
 def cut_at_word(text: str, limit: int) -> str:
@@ -115,8 +119,11 @@ def _css_path(templates_dir: str | None) -> str:
 
 
 def render_email(issue: Issue, s: EmailSettings, templates_dir: str | None = None,
-                 unsubscribe_url: str = UNSUBSCRIBE_PLACEHOLDER) -> RenderedEmail:
-    shown = list(issue.papers[: s.max_papers])
+                 unsubscribe_url: str = UNSUBSCRIBE_PLACEHOLDER, *, papers: tuple[RankedPaper, ...] | None = None,
+                 filtered_by: str = "") -> RenderedEmail:
+    """The issue's email; with ``papers``, a reader's own selection of it
+    (``filtered_by`` says how), still counting the whole issue's papers."""
+    shown = list(issue.papers[: s.max_papers] if papers is None else papers)
 
     def posts(rp: RankedPaper) -> list[Post]:
         return list(rp.displayed_posts[: s.posts_per_paper])
@@ -125,6 +132,7 @@ def render_email(issue: Issue, s: EmailSettings, templates_dir: str | None = Non
         issue=issue, shown=shown, title=s.title, subject=subject_line(issue, s.subject),
         preheader=preheader(issue, shown), preheader_line=f"{s.title} · {issue.date:%A %-d %B %Y}",
         web_url=issue_url(s.site_url, issue), feed_url=s.feed_url, unsubscribe_url=unsubscribe_url,
+        preferences_url=PREFERENCES_PLACEHOLDER, filtered_by=collapse(filtered_by), personal=papers is not None,
         clean=collapse, authors=authors_short, figures_text=figures_text, post_author=post_author,
         post_counts=post_counts, posts=posts, cut=lambda t: cut_at_word(t, s.abstract_chars), wrap=_wrap,
     )

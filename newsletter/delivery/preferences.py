@@ -1,0 +1,147 @@
+"""A reader's preferences and the reader's own issue: pure functions.
+
+Categories (an archive such as ``cs`` means every ``cs.*``), keywords (whole
+words or phrases, case-insensitive, in title and abstract) and authors (on
+the author list) select papers: a paper is in if it matches any of them. No
+preference at all means the whole issue. Rank order and the reader's cap on
+papers are kept."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Iterable, Literal
+
+from newsletter.models import Issue, RankedPaper
+from newsletter.text import collapse
+
+MAX_CHOICES = (5, 10, 20)
+FREQUENCIES = ("daily", "weekly", "both")
+Frequency = Literal["daily", "weekly", "both"]
+_CATEGORY = re.compile(r"[a-z][a-z\-]*(?:\.[A-Za-z][A-Za-z\-]*)?")
+
+
+class BadPreference(ValueError):
+    """A preference value a person typed that cannot be used; says why."""
+
+
+@dataclass(frozen=True)
+class Preferences:
+    categories: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    max_papers: int | None = None  # None: the email's own cap
+    frequency: Frequency = "daily"
+    paused_until: date | None = None
+
+    @property
+    def filters(self) -> bool:
+        return bool(self.categories or self.keywords or self.authors)
+
+    def describe(self) -> str:
+        """'cs.LG, cs.CV · diffusion, RLHF · Hinton' (what the email says it was filtered by)."""
+        return " · ".join(", ".join(x) for x in (self.categories, self.keywords, self.authors) if x)
+
+    def to_json(self) -> str:
+        return json.dumps({"categories": list(self.categories), "keywords": list(self.keywords),
+                           "authors": list(self.authors), "max_papers": self.max_papers,
+                           "frequency": self.frequency,
+                           "paused_until": self.paused_until.isoformat() if self.paused_until else None},
+                          ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str | None) -> "Preferences":
+        if not text:
+            return cls()
+        d = json.loads(text)
+        return cls(tuple(d.get("categories") or ()), tuple(d.get("keywords") or ()), tuple(d.get("authors") or ()),
+                   d.get("max_papers"), d.get("frequency") or "daily",
+                   date.fromisoformat(d["paused_until"]) if d.get("paused_until") else None)
+
+
+def split_list(value: str | Iterable[str] | None, *, limit: int = 50, item_max: int = 100) -> tuple[str, ...]:
+    """'a, b ,,c' (or a list of such strings) -> ('a', 'b', 'c'), de-duplicated, cleaned."""
+    if value is None:
+        return ()
+    raw = [value] if isinstance(value, str) else list(value)
+    out: dict[str, None] = {}
+    for chunk in raw:
+        for item in str(chunk).split(","):
+            item = collapse(item)
+            if item:
+                if len(item) > item_max:
+                    raise BadPreference(f"'{item[:40]}…' is longer than {item_max} characters")
+                out.setdefault(item, None)
+    if len(out) > limit:
+        raise BadPreference(f"at most {limit} entries, not {len(out)}")
+    return tuple(out)
+
+
+def parse(categories: Any = None, keywords: Any = None, authors: Any = None, max_papers: Any = None,
+          frequency: Any = None, paused_until: date | None = None, *, allowed: Iterable[str] | None = None,
+          base: Preferences | None = None) -> Preferences:
+    """Preferences from form fields or CLI options; fields left None keep ``base``'s."""
+    base = base or Preferences()
+    cats = base.categories if categories is None else split_list(categories)
+    for c in cats:
+        if not _CATEGORY.fullmatch(c):
+            raise BadPreference(f"'{c}' is not an arXiv category (such as cs.LG, or cs for all of cs)")
+    if allowed is not None and categories is not None:
+        ok = set(allowed)
+        for c in cats:
+            if c not in ok and not any(c.startswith(a + ".") or a.startswith(c + ".") or a == c.split(".")[0]
+                                       for a in ok):
+                raise BadPreference(f"'{c}' is not among this newsletter's categories ({', '.join(sorted(ok))})")
+    cap = base.max_papers
+    if max_papers is not None and max_papers != "":
+        try:
+            cap = int(max_papers)
+        except (TypeError, ValueError):
+            cap = -1
+        if cap not in MAX_CHOICES:
+            raise BadPreference(f"max papers must be one of {', '.join(map(str, MAX_CHOICES))}")
+    freq = base.frequency if frequency in (None, "") else str(frequency)
+    if freq not in FREQUENCIES:
+        raise BadPreference(f"frequency must be daily, weekly or both, not {collapse(str(frequency))[:20]!r}")
+    return Preferences(cats, base.keywords if keywords is None else split_list(keywords),
+                       base.authors if authors is None else split_list(authors), cap, freq,  # type: ignore[arg-type]
+                       base.paused_until if paused_until is None else paused_until)
+
+
+def _word_pattern(phrase: str) -> re.Pattern[str]:
+    words = [re.escape(w) for w in phrase.split()]
+    return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)", re.IGNORECASE)
+
+
+@dataclass
+class Matcher:
+    """A compiled preference set (compiled once per distinct set, not per reader)."""
+
+    prefs: Preferences
+    _patterns: list[re.Pattern[str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._patterns = [_word_pattern(k) for k in self.prefs.keywords]
+        self._authors = [a.lower() for a in self.prefs.authors]
+
+    def matches(self, rp: RankedPaper) -> bool:
+        p = self.prefs
+        if not p.filters:
+            return True
+        for c in p.categories:
+            if any(pc == c or ("." not in c and pc.split(".")[0] == c) for pc in rp.paper.categories):
+                return True
+        text = f"{rp.paper.title} {rp.paper.abstract}"
+        if any(pattern.search(text) for pattern in self._patterns):
+            return True
+        names = [a.lower() for a in rp.paper.authors]
+        return any(a in n for a in self._authors for n in names)
+
+
+def select(issue: Issue, prefs: Preferences, default_cap: int) -> tuple[RankedPaper, ...]:
+    """The reader's papers of an issue: rank order kept, capped."""
+    cap = prefs.max_papers or default_cap
+    m = Matcher(prefs)
+    return tuple(rp for rp in issue.papers if m.matches(rp))[:cap]
