@@ -319,7 +319,8 @@ def _report_send(day: date, result: Any, dry_run: bool) -> None:
             out(str(path))
         for skipped in mailer.skipped:
             say(f"Skipped: {skipped}")
-        say(f"Dry run {day}: {len(mailer.files)} messages ({size / 1024:.0f} KiB) written, nothing sent; "
+        say(f"Dry run {day}: {len(mailer.files)} messages ({size / 1024:.0f} KiB) written"
+            f"{f', {len(mailer.nothing)} readers with nothing on their topics' if mailer.nothing else ''}, nothing sent; "
             f"subject: {mailer.subject}")
         return
     for failure in result.failures:
@@ -375,11 +376,11 @@ def status(date_: DateOpt = None) -> None:
     table = Table(title=f"Delivery of {day}")
     for col in ("status", "count"):
         table.add_column(col)
-    for key in ("sent", "sending", "queued", "deferred", "failed"):
+    for key in ("sent", "sending", "queued", "deferred", "failed", "nothing"):
         table.add_row(key, str(counts.get(key, 0)))
     Console().print(table)
     for r in rows:
-        if r.status in ("failed", "deferred"):
+        if r.status in ("failed", "deferred", "nothing"):
             out(f"{r.status}: {r.email}: {r.reply}")
     say(f"{day}: {counts.get('sent', 0)} sent, {pending} of {subscribed} subscribers still to send")
 
@@ -439,16 +440,41 @@ subscribers_app = typer.Typer(help="Manage subscribers (kept in the archive).", 
 app.add_typer(subscribers_app, name="subscribers")
 
 
+CategoriesOpt = Annotated[Optional[str], typer.Option(
+    "--categories", help="Comma-separated arXiv categories, e.g. cs.LG,cs.CV ('cs' = all of cs).")]
+KeywordsOpt = Annotated[Optional[str], typer.Option(
+    "--keywords", help='Comma-separated words or phrases, e.g. "diffusion, RLHF".')]
+AuthorsOpt = Annotated[Optional[str], typer.Option("--authors", help="Comma-separated author names.")]
+MaxPapersOpt = Annotated[Optional[int], typer.Option("--max-papers", help="Papers per email: 5, 10 or 20.")]
+FrequencyOpt = Annotated[Optional[str], typer.Option("--frequency", help="daily, weekly or both.")]
+
+
+def _prefs(cfg: "Config", base: Any, categories: Optional[str], keywords: Optional[str], authors: Optional[str],
+           max_papers: Optional[int], frequency: Optional[str]) -> Any:
+    from newsletter.delivery.preferences import BadPreference, parse
+
+    if all(v is None for v in (categories, keywords, authors, max_papers, frequency)):
+        return None
+    try:
+        return parse(categories=categories, keywords=keywords, authors=authors, max_papers=max_papers,
+                     frequency=frequency, allowed=cfg.categories, base=base)
+    except BadPreference as exc:
+        raise NewsletterError(f"{exc}") from None
+
+
 @subscribers_app.command("add")
 def subscribers_add(
     addresses: Annotated[list[str], typer.Argument(help="Email addresses.")],
     name: Annotated[str, typer.Option(help="Display name (for a single address).")] = "",
+    categories: CategoriesOpt = None, keywords: KeywordsOpt = None, authors: AuthorsOpt = None,
+    max_papers: MaxPapersOpt = None, frequency: FrequencyOpt = None,
 ) -> None:
-    """Subscribe addresses (an unsubscribed address is subscribed again)."""
+    """Subscribe addresses (with their consent: they count as confirmed now); an unsubscribed one again."""
     from newsletter.delivery.ledger import SubscriberStore
     from newsletter.delivery.message import InvalidAddress, check_address
 
     cfg = _config()
+    prefs = _prefs(cfg, None, categories, keywords, authors, max_papers, frequency)
     bad = []
     results: dict[str, int] = {}
     with _archive(cfg) as archive:
@@ -459,7 +485,7 @@ def subscribers_add(
             except InvalidAddress as exc:
                 bad.append(str(exc))
                 continue
-            r = store.add(address, collapse(name), _now())
+            r = store.add(address, collapse(name), _now(), source="cli", prefs=prefs)
             results[r] = results.get(r, 0) + 1
     for b in bad:
         say(f"Skipped: {b}")
@@ -467,6 +493,56 @@ def subscribers_add(
         f"{results.get('exists', 0)} already subscribed, {len(bad)} invalid")
     if bad:
         raise typer.Exit(1)
+
+
+@subscribers_app.command("set")
+def subscribers_set(
+    address: Annotated[str, typer.Argument(help="The subscriber's address.")],
+    categories: CategoriesOpt = None, keywords: KeywordsOpt = None, authors: AuthorsOpt = None,
+    max_papers: MaxPapersOpt = None, frequency: FrequencyOpt = None,
+) -> None:
+    """Change a subscriber's preferences (options not given stay as they are; "" clears a list)."""
+    from newsletter.delivery.ledger import SubscriberStore
+
+    cfg = _config()
+    with _archive(cfg) as archive:
+        store = SubscriberStore(archive)
+        sub = store.get(address.strip())
+        if sub is None:
+            raise NewsletterError(f"{collapse(address)} is not a subscriber; add it with 'newsletter subscribers add'")
+        prefs = _prefs(cfg, sub.prefs, categories, keywords, authors, max_papers, frequency)
+        if prefs is None:
+            raise NewsletterError("nothing to set: give --categories, --keywords, --authors, --max-papers "
+                                  "or --frequency")
+        store.set_prefs(sub.email, prefs, _now())
+    say(f"Set {sub.email}: {prefs.describe() or 'the whole issue'}, "
+        f"{prefs.max_papers or 'all'} papers, {prefs.frequency}")
+
+
+@subscribers_app.command("show")
+def subscribers_show(address: Annotated[str, typer.Argument(help="The subscriber's address.")]) -> None:
+    """A subscriber's status, preferences and consent record (when asked, when confirmed, from where)."""
+    from newsletter.delivery.ledger import SubscriberStore
+
+    cfg = _config()
+    with _archive(cfg) as archive:
+        sub = SubscriberStore(archive).get(address.strip())
+    if sub is None:
+        raise NewsletterError(f"{collapse(address)} is not on the list")
+    p = sub.prefs
+
+    def when(t: Any) -> str:
+        return t.strftime("%Y-%m-%d %H:%M:%S UTC") if t else "-"
+
+    for key, value in (("email", sub.email), ("name", sub.name), ("status", sub.status),
+                       ("source", sub.source), ("asked", when(sub.requested_at or sub.created_at)),
+                       ("asked from", sub.requested_from or "-"), ("confirmed", when(sub.confirmed_at)),
+                       ("unsubscribed", when(sub.unsubscribed_at)),
+                       ("categories", ", ".join(p.categories) or "all"), ("keywords", ", ".join(p.keywords) or "-"),
+                       ("authors", ", ".join(p.authors) or "-"), ("max papers", str(p.max_papers or "all")),
+                       ("frequency", p.frequency),
+                       ("paused until", p.paused_until.isoformat() if p.paused_until else "-")):
+        out(f"{key}:\t{value}")
 
 
 @subscribers_app.command("remove")
@@ -498,7 +574,8 @@ def subscribers_list(
 
 @subscribers_app.command("import")
 def subscribers_import(
-    file: Annotated[Path, typer.Argument(help="CSV file: email[,name] per line; a header row is optional.")],
+    file: Annotated[Path, typer.Argument(help="CSV file: email[,name] per line, or a header row naming columns "
+                                              "email, name, categories, keywords, authors, max_papers, frequency.")],
     resubscribe: Annotated[bool, typer.Option("--resubscribe", help="Subscribe again addresses that unsubscribed.")] = False,
 ) -> None:
     """Import subscribers from CSV: bad lines are reported with their numbers, the rest imported."""
@@ -507,9 +584,10 @@ def subscribers_import(
 
     cfg = _config()
     text = _read_text(file)
-    rows, errors = parse_csv(text)
+    rows, errors = parse_csv(text, cfg.categories)
     with _archive(cfg) as archive:
-        results = SubscriberStore(archive).add_many([(r.email, r.name) for r in rows], _now(), resubscribe=resubscribe)
+        results = SubscriberStore(archive).add_many([(r.email, r.name, r.prefs) for r in rows], _now(),
+                                                    resubscribe=resubscribe)
     for e in errors:
         say(f"{file}: {e}")
     say(f"Imported {file}: {results.get('added', 0)} added, {results.get('resubscribed', 0)} resubscribed, "

@@ -110,6 +110,8 @@ class DeliveryConfig:
     web_url: str = setting("", "public URL of the web app ('newsletter serve'); the site's subscribe form posts "
                                 "there", url=True)
     unsubscribe_url: str = setting("", "default {web_url or site_url}/unsubscribe", url=True)
+    trusted_proxy: str = setting("", "address of the reverse proxy in front of 'newsletter serve' "
+                                     "(its X-Forwarded-For is then the client address)")
     unsubscribe_mailto: str = setting("", 'e.g. "unsubscribe@example.org": a mailto: in List-Unsubscribe')
     secret_env: str = setting("NEWSLETTER_SECRET", "env var with the secret that signs unsubscribe links",
                               nonempty=True)

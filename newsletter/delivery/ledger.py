@@ -184,7 +184,7 @@ class SubscriberStore:
     def pending(self, day: date) -> tuple[int, int]:
         """(subscribers, of whom not yet sent or failed for ``day``)."""
         row = self.db.execute(
-            """SELECT count(*), sum(CASE WHEN d.status IN ('sent', 'failed') THEN 0 ELSE 1 END)
+            """SELECT count(*), sum(CASE WHEN d.status IN ('sent', 'failed', 'nothing') THEN 0 ELSE 1 END)
             FROM subscribers s LEFT JOIN deliveries d ON d.day = ? AND lower(d.email) = lower(s.email)
             WHERE s.status = 'subscribed'""", (day.isoformat(),)).fetchone()
         return int(row[0] or 0), int(row[1] or 0)
