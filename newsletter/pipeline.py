@@ -553,14 +553,14 @@ def dry_run_day(cfg: Config, day: date, archive: Archive, seams: Seams | None = 
 def send_copy(cfg: Config, day: date, archive: Archive, to: str, seams: Seams | None = None,
               mailer: Any = None) -> str:
     """One copy of a day's email to one address, outside the ledger."""
-    from newsletter.delivery.message import MessageSettings, check_address, compose, to_bytes
+    from newsletter.delivery.message import MessageFactory, MessageSettings, check_address
 
     seams = seams or Seams()
     rendered = render_issue_email(cfg, archive, day)
     settings = MessageSettings.from_config(cfg, seams.env)
     address = check_address(to)
     mailer = mailer or smtp_mailer(cfg, seams.env)
-    data = to_bytes(compose(rendered, address, "", settings, day, seams.now()), settings.dkim)
+    data, _ = MessageFactory(settings).make(rendered, address, "", day, seams.now())
     try:
         return str(mailer.send(settings.from_address, address, data))
     finally:

@@ -450,3 +450,31 @@ def test_serve_command_runs_the_endpoint(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@pytest.mark.parametrize("address, name", [("reader@example.net", "Reader"), ("zoë@bücher.de", "Zoë \"Z\""),
+                                           ("a" * 60 + "@" + "b" * 60 + ".example.org", "")])
+def test_the_fast_message_factory_makes_what_compose_makes(tmp_path, address, name):
+    """Sends encode each edition once and splice in each reader's links; the
+    result must decode to exactly the message compose() builds."""
+    import email as em
+
+    from newsletter.delivery.message import MessageFactory, MessageSettings, compose, to_bytes
+    from newsletter.pipeline import render_issue_email
+    cfg = config(tmp_path, 25, Path("x"))
+    prepare(cfg, [])
+    with Archive(cfg.store_path) as a:
+        rendered = render_issue_email(cfg, a, DAY)
+    s = MessageSettings.from_config(cfg, ENV)
+    data, mid = MessageFactory(s).make(rendered, address, name, DAY, NOW)
+    ref = to_bytes(compose(rendered, address, name, s, DAY, NOW, message_id=mid), None)
+    fast, slow = (em.message_from_bytes(x, policy=em.policy.default) for x in (data, ref))
+    for h in ("Subject", "From", "To", "Reply-To", "Date", "Message-ID", "List-Id", "List-Unsubscribe-Post"):
+        assert fast[h] == slow[h], h
+    assert fast["List-Unsubscribe"].startswith("<https://hot.example.org/unsubscribe?t=")  # one URL, not encoded
+    assert [p.get_content_type() for p in fast.get_payload()] == ["text/plain", "text/html"]
+    for x, y in zip(fast.get_payload(), slow.get_payload()):
+        assert x.get_content() == y.get_content()
+        assert x.get_content_charset() == "utf-8" and x["Content-Transfer-Encoding"] == "quoted-printable"
+    body_lines = data.split(b"\r\n\r\n", 1)[1].split(b"\r\n")
+    assert max(len(line) for line in body_lines) <= 76

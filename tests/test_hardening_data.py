@@ -104,15 +104,15 @@ def test_a_non_ascii_recipient_never_blocks_the_others(tmp_path, cert, smtputf8)
 
 
 def test_a_message_that_cannot_be_made_fails_alone(tmp_path, cert, monkeypatch):
-    import newsletter.delivery.send as send_mod
-    real = send_mod.compose
+    from newsletter.delivery.message import MessageFactory
+    real = MessageFactory.make
 
-    def compose(rendered, to, *a, **k):
+    def make(self, rendered, to, *a, **k):
         if to == ADDRS[2]:
             raise UnicodeEncodeError("ascii", "x", 0, 1, "not encodable")
-        return real(rendered, to, *a, **k)
+        return real(self, rendered, to, *a, **k)
 
-    monkeypatch.setattr(send_mod, "compose", compose)
+    monkeypatch.setattr(MessageFactory, "make", make)
     with Server(*cert) as server:
         cfg = config(tmp_path, server.port, cert[0])
         prepare(cfg, ADDRS)

@@ -25,7 +25,7 @@ from typing import Protocol
 from newsletter.errors import NewsletterError
 from newsletter.files import write_atomic
 from newsletter.config import SmtpConfig
-from newsletter.delivery.message import InvalidAddress, MessageSettings, compose, envelope, to_bytes
+from newsletter.delivery.message import InvalidAddress, MessageFactory, MessageSettings, envelope
 from newsletter.pacing import Pacer
 from newsletter.render.email import RenderedEmail
 from newsletter.delivery.ledger import Subscriber, SubscriberStore
@@ -215,7 +215,7 @@ class DryRunMailer:
     def send(self, sender: str, recipient: str, data: bytes) -> str:
         self.n += 1
         safe = "".join(c if c.isalnum() or c in "@._-+" else "_" for c in recipient)
-        path = write_atomic(self.folder / f"{self.n:04d}-{safe}.eml", data)
+        path = write_atomic(self.folder / f"{self.n:04d}-{safe}.eml", data, durable=False)
         self.files.append(path)
         return "dry run"
 
@@ -275,6 +275,7 @@ def send_issue(archive: Archive, day: date, rendered: RenderedEmail | Edition, s
                on_progress: Callable[[int, int], None] | None = None, worker: str | None = None) -> SendSummary:
     """Send each subscriber who has not had it their edition, per the ledger."""
     edition = same_for_all(rendered) if isinstance(rendered, RenderedEmail) else rendered
+    factory = MessageFactory(settings)
     store = SubscriberStore(archive)
     worker = worker or worker_id()
     summary = SendSummary(day)
@@ -311,8 +312,7 @@ def send_issue(archive: Archive, day: date, rendered: RenderedEmail | Edition, s
                 done += 1
                 continue
             try:
-                msg = compose(mine, row.email, sub.name if sub else "", settings, day, now())
-                data = to_bytes(msg, settings.dkim)
+                data, message_id = factory.make(mine, row.email, sub.name if sub else "", day, now())
             except UNSENDABLE as exc:  # this recipient alone: the others are sent
                 reason = f"cannot make a message for this address: {exc}"
                 store.finish(day, row.email, "failed", now(), reply=reason)
@@ -336,7 +336,7 @@ def send_issue(archive: Archive, day: date, rendered: RenderedEmail | Edition, s
                 store.finish(day, row.email, "queued", now(), reply="interrupted")
                 raise
             else:
-                store.finish(day, row.email, "sent", now(), reply=reply, message_id=str(msg["Message-ID"]).strip())
+                store.finish(day, row.email, "sent", now(), reply=reply, message_id=message_id)
                 summary.sent += 1
                 summary.bytes += len(data)
             done += 1
@@ -356,6 +356,7 @@ def dry_run(archive: Archive, day: date, rendered: RenderedEmail | Edition, sett
     reader's own edition); reads the ledger (to skip those already sent) but
     writes nothing to it."""
     edition = same_for_all(rendered) if isinstance(rendered, RenderedEmail) else rendered
+    factory = MessageFactory(settings)
     store = SubscriberStore(archive)
     sent = {d.email.lower() for d in store.deliveries(day) if d.status in ("sent", "failed", "nothing")}
     mailer = DryRunMailer(folder, rendered.subject if isinstance(rendered, RenderedEmail) else subject)
@@ -368,7 +369,7 @@ def dry_run(archive: Archive, day: date, rendered: RenderedEmail | Edition, sett
             mailer.nothing.append(f"{sub.email}: {mine}")
             continue
         try:
-            data = to_bytes(compose(mine, sub.email, sub.name, settings, day, now()), settings.dkim)
+            data, _ = factory.make(mine, sub.email, sub.name, day, now())
         except UNSENDABLE as exc:
             mailer.skipped.append(f"{sub.email}: cannot make a message for this address: {exc}")
             continue
