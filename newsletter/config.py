@@ -72,6 +72,17 @@ class RankingConfig:
 
 
 @dataclass(frozen=True)
+class WeeklyConfig:
+    """Hot Papers of the Week"""
+
+    window_days: float = setting(7.0, "attention counted until this long after the week's last announcement",
+                                 gt=0, le=60)
+    min_paper_score: float = setting(100.0, "a paper is listed from this many points in the week", ge=0)
+    max_papers: int = setting(20, ge=1)
+    subject: str = setting("Hot Papers of the Week {week}: {top_title}", "also {title} and {count}", nonempty=True)
+
+
+@dataclass(frozen=True)
 class OutputConfig:
     """Where build writes"""
 
@@ -166,6 +177,7 @@ class HttpConfig:
 
 SECTIONS: dict[str, type] = {
     "newsletter": NewsletterConfig, "arxiv": ArxivConfig, "sources": SourcesConfig, "ranking": RankingConfig,
+    "weekly": WeeklyConfig,
     "output": OutputConfig, "store": StoreConfig, "email": EmailConfig, "delivery": DeliveryConfig,
     "smtp": SmtpConfig, "feeds": FeedsConfig, "http": HttpConfig,
 }
@@ -181,6 +193,7 @@ class Config:
     arxiv: ArxivConfig = field(default_factory=ArxivConfig)
     sources: SourcesConfig = field(default_factory=SourcesConfig)
     ranking: RankingConfig = field(default_factory=RankingConfig)
+    weekly: WeeklyConfig = field(default_factory=WeeklyConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     email: EmailConfig = field(default_factory=EmailConfig)
@@ -250,6 +263,12 @@ def validate(cfg: Config, file: str) -> None:
         if not cat.strip() or any(c.isspace() or c in "+&?#/" for c in cat):
             raise ConfigError(f"'newsletter.categories' in {file} must be a non-empty list of arXiv categories "
                               f"such as \"cs.LG\", not {cat!r}")
+    try:
+        cfg.weekly.subject.format(title="t", week="w", top_title="x", count=1)
+    except (KeyError, IndexError, ValueError, AttributeError) as exc:
+        raise ConfigError(
+            f"'weekly.subject' in {file} may use {{title}}, {{week}}, {{top_title}} and {{count}} only ({exc})"
+        ) from None
     try:
         cfg.email.subject.format(title="t", date="d", top_title="x", count=1)
     except (KeyError, IndexError, ValueError, AttributeError) as exc:

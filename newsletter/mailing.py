@@ -75,3 +75,39 @@ def signal_window(d: date, hours: float, now: datetime) -> Window:
     start = submission_window(d).start
     end = min(announced_at(d) + timedelta(hours=hours), now)
     return Window(start, max(end, start))
+
+
+def week_key(d: date) -> str:
+    """'2026-W31': the ISO week of ``d``."""
+    year, week, _ = d.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def parse_week(value: str) -> date:
+    """The Monday of a week given as any date of it, or as 2026-W31."""
+    value = value.strip()
+    if "-W" in value.upper():
+        year, _, week = value.upper().partition("-W")
+        return date.fromisocalendar(int(year), int(week), 1)
+    d = date.fromisoformat(value)
+    return d - timedelta(days=d.weekday())
+
+
+def week_mailings(d: date) -> list[date]:
+    """The five mailing days (Monday to Friday) of ``d``'s ISO week."""
+    monday = d - timedelta(days=d.weekday())
+    return [monday + timedelta(days=i) for i in range(5)]
+
+
+def week_window(d: date, window_days: float, now: datetime) -> Window:
+    """A week's signal window: from its first mailing's submission start to
+    ``window_days`` after its last announcement, never past ``now``."""
+    days = week_mailings(d)
+    start = submission_window(days[0]).start
+    end = min(announced_at(days[-1]) + timedelta(days=window_days), now)
+    return Window(start, max(end, start))
+
+
+def daily_cutoff(d: date, hours: float) -> datetime:
+    """Until when posts count for the daily issue of ``d``."""
+    return announced_at(d) + timedelta(hours=hours)

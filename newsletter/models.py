@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from datetime import date as _date  # Issue has a field named date
 
 
 MAX_COUNT = 10**9  # beyond any plausible number of likes, points or comments
@@ -96,10 +97,27 @@ class Issue:
     papers: tuple[RankedPaper, ...]
     paper_count: int = 0  # papers announced that day in the categories
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # a weekly issue ("Hot Papers of the Week"): its ISO week, each paper's
+    # mailing date, and the papers that were not in their own daily issue
+    week: str = ""  # "2026-W31"
+    paper_dates: tuple[tuple[str, _date], ...] = ()
+    late: frozenset[str] = frozenset()
 
     @property
     def slug(self) -> str:
-        return f"hot-papers-{self.date.isoformat()}"
+        return f"weekly/{self.week}" if self.week else f"hot-papers-{self.date.isoformat()}"
+
+    @property
+    def key(self) -> str:
+        """What names the issue in files, the ledger and titles: a date or a week."""
+        return self.week or self.date.isoformat()
+
+    def mailing_date(self, arxiv_id: str) -> _date | None:
+        return dict(self.paper_dates).get(arxiv_id)
+
+    def is_late(self, arxiv_id: str) -> bool:
+        """New this week: hot in the week, not in its own daily issue."""
+        return arxiv_id in self.late
 
 
 def issue_url(site_url: str, issue: Issue) -> str:

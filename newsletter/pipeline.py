@@ -172,8 +172,13 @@ def fetch_embeds(run: _Run) -> None:
     """oEmbed HTML, only for the posts the issue will display and only from
     sources that have it; a failure leaves static quotes and one note."""
     cfg, archive = run.cfg, run.archive
-    ranked = rank(archive.day_papers(run.day), archive.day_posts(run.day), RankingRule.from_config(cfg.ranking))
+    ranked = rank(archive.day_papers(run.day), daily_posts(cfg, archive, run.day), RankingRule.from_config(cfg.ranking))
     run.summary.ranked = len(ranked)
+    embed_ranked(run, ranked)
+
+
+def embed_ranked(run: _Run, ranked: list[Any]) -> None:
+    cfg, archive = run.cfg, run.archive
     for source in REGISTRY.values():
         scfg = cfg.source(source.name)
         if source.embed is None or not scfg.enabled:
@@ -223,14 +228,22 @@ def load_issue(cfg: Config, archive: Archive, day: date) -> Issue:
     record = archive.issue(day)
     if record is None:
         raise ArchiveError(f"nothing archived for {day}; run 'newsletter fetch --date {day}' first")
-    ranked = rank(archive.day_papers(day), archive.day_posts(day), RankingRule.from_config(cfg.ranking))
+    ranked = rank(archive.day_papers(day), daily_posts(cfg, archive, day), RankingRule.from_config(cfg.ranking))
     return Issue(date=day, title=cfg.title, created_at=record.created_at, papers=tuple(ranked),
                  paper_count=record.paper_count, notes=record.notes)
 
 
+def daily_posts(cfg: Config, archive: Archive, day: date) -> list[Any]:
+    """The posts that count for a day's issue: those made until ``window_hours``
+    after its announcement (later ones, fetched for the weekly issue, do not
+    change a daily issue after the fact)."""
+    cutoff = mailing.daily_cutoff(day, cfg.window_hours)
+    return [p for p in archive.day_posts(day) if p.created_at is None or p.created_at <= cutoff]
+
+
 def _nothing(cfg: Config, archive: Archive, issue: Issue, what: str) -> NothingToPublish:
     rule = RankingRule.from_config(cfg.ranking)
-    no_pdf = left_out_for_pdf(archive.day_papers(issue.date), archive.day_posts(issue.date), rule)
+    no_pdf = left_out_for_pdf(archive.day_papers(issue.date), daily_posts(cfg, archive, issue.date), rule)
     threshold = f"{rule.min_paper_score:g}"
     if no_pdf:
         return NothingToPublish(f"{no_pdf} paper{'s' if no_pdf != 1 else ''} of {issue.date} reached {threshold} "

@@ -121,6 +121,13 @@ MIGRATIONS = [
     CREATE INDEX signups_by_email ON signups(email, at);
     CREATE INDEX signups_by_client ON signups(client, at);
     """,
+    """
+    CREATE TABLE weeks (             -- Hot Papers of the Week: fetched weeks
+        week TEXT PRIMARY KEY,       -- 2026-W31
+        created_at TEXT NOT NULL,    -- when the week's signals were collected
+        notes TEXT NOT NULL DEFAULT '[]'
+    );
+    """,
 ]
 
 
@@ -391,6 +398,17 @@ class Archive:
 
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def save_week(self, week: str, created_at: datetime, notes: Iterable[str] = ()) -> None:
+        self.db.execute("INSERT OR REPLACE INTO weeks VALUES (?,?,?)",
+                        (week, _iso(created_at), json.dumps(list(notes))))
+
+    def week(self, week: str) -> tuple[datetime, tuple[str, ...]] | None:
+        r = self.db.execute("SELECT created_at, notes FROM weeks WHERE week = ?", (week,)).fetchone()
+        return (_dt_req(r[0]), tuple(json.loads(r[1]))) if r else None
+
+    def weeks(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT week FROM weeks ORDER BY week DESC")]
 
     def issue_days(self) -> list[date]:
         return [date.fromisoformat(r[0]) for r in self.db.execute("SELECT day FROM issues ORDER BY day DESC")]

@@ -209,7 +209,7 @@ def test_rebuilding_gives_the_same_bytes(tmp_path):
 
 def _issue(a, day, n):
     a.save_day_papers(day, [paper(f"2607.{n:05d}", title=f"Paper of {day}")])
-    a.save_posts([xpost(n, f"2607.{n:05d}", likes=100)])
+    a.save_posts([xpost(n, f"2607.{n:05d}", likes=100, created=datetime.combine(day, datetime.min.time(), timezone.utc))])
     a.save_issue(day, datetime.combine(day, datetime.min.time(), timezone.utc) + timedelta(hours=9), 1)
 
 

@@ -46,7 +46,8 @@ def hn_page(urls_points, page=0, pages=1):
     hits = []
     for i, (url, points) in enumerate(urls_points):
         h = copy.deepcopy(HN_REAL["hits"][i % len(HN_REAL["hits"])])
-        h.update(url=url, points=points, objectID=str(900000 + page * 100 + i), num_comments=i)
+        h.update(url=url, points=points, objectID=str(900000 + page * 100 + i), num_comments=i,
+                 created_at_i=1785499200 + i, created_at="2026-07-31T12:00:00Z")  # inside the test window
         hits.append(h)
     body.update(hits=hits, nbPages=pages, page=page, nbHits=len(hits))
     return body

@@ -63,7 +63,7 @@ def site(tmp_path_factory):
     with Archive(cfg.store_path) as a:
         a.save_day_papers(day, [paper("2107.00001", title=HOSTILE, abstract=HOSTILE, authors=("Eve </td>",),
                                       categories=("cs.CR",))])
-        a.save_posts([xpost(1, "2107.00001", likes=90, text='<img src=x onerror=alert(1)> read',
+        a.save_posts([xpost(1, "2107.00001", likes=90, created=datetime(2021, 7, 1, tzinfo=timezone.utc), text='<img src=x onerror=alert(1)> read',
                             embed_html='<blockquote class="twitter-tweet"><p>EMBED-MARKER</p></blockquote>')])
         a.save_issue(day, datetime(2021, 7, 2, tzinfo=timezone.utc), 1)
         build_day(cfg, day, a)
