@@ -180,6 +180,23 @@ DateOpt = Annotated[Optional[str], typer.Option(
     "--date", "-d", help="arXiv mailing date YYYY-MM-DD (default: the latest mailing).", show_default=False)]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Fail when any signal source fails (default: skip it "
                                                            "with a warning kept on the issue).")]
+WeekOpt = Annotated[Optional[str], typer.Option(
+    "--week", "-w", help="The weekly issue of this date's ISO week (any date of it, or 2026-W31) instead of a day.",
+    show_default=False)]
+
+
+def _week(value: str) -> date:
+    from newsletter import mailing
+
+    try:
+        monday = mailing.parse_week(value)
+    except ValueError:
+        raise NewsletterError(f"--week must be a date YYYY-MM-DD or a week YYYY-Www, not {collapse(value)[:40]!r}") \
+            from None
+    _day(monday.isoformat())  # the same limits as a day
+    return monday
+
+
 ReplaceOpt = Annotated[bool, typer.Option("--replace", help="Replace the archived papers of the day even when "
                                                              "arXiv now answers with fewer.")]
 
@@ -199,17 +216,33 @@ def _build(cfg: "Config", day: date) -> Any:
 
 
 @app.command()
-def fetch(date_: DateOpt = None, strict: StrictOpt = False, replace: ReplaceOpt = False) -> None:
-    """Collect a day's papers (arXiv) and signals (every enabled source) into the archive."""
+def fetch(date_: DateOpt = None, week: WeekOpt = None, strict: StrictOpt = False, replace: ReplaceOpt = False) -> None:
+    """Collect a day's (or a week's) papers from arXiv and signals from every enabled source into the archive."""
     cfg = _config()
+    if week:
+        from newsletter.weekly import fetch_week
+
+        with _archive(cfg) as archive, _Progressing() as reporter:
+            ws = fetch_week(cfg, _week(week), archive, reporter=reporter, strict=strict, replace=replace)
+        say(f"Fetched {ws.line()}")
+        return
     summary = _fetch(cfg, _day(date_), strict=strict, replace=replace)
     say(f"Fetched {summary.line()}")
 
 
 @app.command()
-def build(date_: DateOpt = None) -> None:
-    """Write a day's outputs from the archive (no network)."""
+def build(date_: DateOpt = None, week: WeekOpt = None) -> None:
+    """Write a day's (or a week's) outputs from the archive: post, feeds, email, website (no network)."""
     cfg = _config()
+    if week:
+        from newsletter.weekly import build_week
+
+        with _archive(cfg) as archive:
+            wb = build_week(cfg, _week(week), archive)
+        for path in wb.files:
+            out(str(path))
+        say(f"Built {wb.line()}")
+        return
     summary = _build(cfg, _day(date_))
     for path in summary.files:
         out(str(path))
@@ -223,11 +256,15 @@ def run(
     send: Annotated[bool, typer.Option("--send/--no-send", help="Send the email to subscribers (when there are any).")] = True,
     strict: StrictOpt = False,
     replace: ReplaceOpt = False,
+    week: WeekOpt = None,
 ) -> None:
-    """Fetch a day, build it, then send it to the subscribers."""
+    """Fetch a day (or a week), build it, then send it to the subscribers who chose it."""
     from newsletter.pipeline import run_day
 
     cfg = _config()
+    if week:
+        _run_week(cfg, _week(week), send, dry_run, strict, replace)
+        return
     day = _day(date_)
     with _archive(cfg) as archive, _Progressing() as reporter:
         result = run_day(cfg, day, archive, reporter=reporter, strict=strict, replace=replace, send=send,
@@ -241,6 +278,25 @@ def run(
         say("No subscribers: nothing to send (add some with 'newsletter subscribers add').")
     else:
         _report_send(day, result.sent, dry_run)
+
+
+def _run_week(cfg: "Config", monday: date, send: bool, dry_run: bool, strict: bool, replace: bool) -> None:
+    from newsletter.delivery.ledger import SubscriberStore
+    from newsletter.weekly import build_week, dry_run_week, fetch_week, send_week
+
+    with _archive(cfg) as archive, _Progressing() as reporter:
+        fetched = fetch_week(cfg, monday, archive, reporter=reporter, strict=strict, replace=replace)
+        built = build_week(cfg, monday, archive)
+        result = None
+        if send and SubscriberStore(archive).has_subscribers():
+            result = dry_run_week(cfg, monday, archive) if dry_run else send_week(cfg, monday, archive)
+    for path in built.files:
+        out(str(path))
+    say(f"Done {fetched.line()}; {built.line()}")
+    if send and result is None:
+        say("No subscribers: nothing to send.")
+    elif result is not None:
+        _report_send(built.week, result, dry_run)  # type: ignore[arg-type]
 
 
 @app.command("rank")
@@ -334,6 +390,7 @@ def _report_send(day: date, result: Any, dry_run: bool) -> None:
 @app.command("send")
 def send_cmd(
     date_: DateOpt = None,
+    week: WeekOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Write each message to {outbox}/{date}/ as .eml; "
                                           "no connection, no ledger change.")] = False,
     to: Annotated[Optional[str], typer.Option("--to", help="Send one copy to this address, outside the ledger.")] = None,
@@ -341,7 +398,16 @@ def send_cmd(
     """Send a built day's email to every subscriber who has not had it (resumes after a crash)."""
     from newsletter import pipeline
 
-    cfg, day = _config(), _day(date_)
+    cfg = _config()
+    if week:
+        from newsletter.weekly import dry_run_week, send_week
+
+        monday = _week(week)
+        with _archive(cfg) as archive:
+            result = dry_run_week(cfg, monday, archive) if dry_run else send_week(cfg, monday, archive)
+        _report_send(result.day if not dry_run else monday, result, dry_run)
+        return
+    day = _day(date_)
     with _archive(cfg) as archive:
         if dry_run:
             _report_send(day, pipeline.dry_run_day(cfg, day, archive), True)

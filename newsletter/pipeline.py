@@ -394,7 +394,7 @@ def _site_fingerprint(cfg: Config, settings: Any) -> str:
 
 
 def plan_site(cfg: Config, archive: Archive, cache: _IssueCache, changed: set[date],
-              feeds: dict[str, bytes], *, full: bool = False) -> SitePlan:
+              feeds: dict[str, bytes], *, full: bool = False, built_weeks: tuple[str, ...] = ()) -> SitePlan:
     """The website's files that ``changed`` days make different: those days'
     pages and their neighbours', the index, their months, their categories
     (pages and feeds), the shared lists. A first build, or new templates or
@@ -427,7 +427,9 @@ def plan_site(cfg: Config, archive: Archive, cache: _IssueCache, changed: set[da
         cache.get(d)
         jobs.append((d, entries[i + 1] if i + 1 < len(entries) else None, entries[i - 1] if i > 0 else None))
     out.update(_issue_pages(r, cache, jobs))
-    out["index.html"] = r.index(cache.get(days[0]) if days else None, entries)
+    weeks = archive.weeks()
+    weeks = [w for w in weeks if (site / "weekly" / w / "index.html").exists() or w in built_weeks]
+    out["index.html"] = r.index(cache.get(days[0]) if days else None, entries, weeks)
     out["archive/index.html"] = r.archive(entries)
     by_month = months(entries)
     for key, month_entries in by_month.items():
@@ -453,7 +455,7 @@ def plan_site(cfg: Config, archive: Archive, cache: _IssueCache, changed: set[da
     out["category/index.html"] = r.categories(hits)
     out["subscribe/index.html"] = r.subscribe()
     out["404.html"] = r.not_found()
-    out["sitemap.xml"] = r.sitemap(entries, hits)
+    out["sitemap.xml"] = r.sitemap(entries, hits, weeks)
     out["robots.txt"] = r.robots()
     out["search.json"] = r.search_index(entries)
     for name in STATIC:
@@ -487,7 +489,8 @@ def reader_editions(cfg: Config, issue: Issue) -> Callable[[Any], Any]:
     from newsletter.render.email import EmailSettings, render_email
     from newsletter.render.templates import template_errors
 
-    settings = EmailSettings.from_config(cfg)
+    weekly = bool(issue.week)
+    settings = EmailSettings.from_config(cfg, weekly=weekly)
     templates = _templates(cfg)
     with template_errors():
         whole = render_email(issue, settings, templates)
@@ -498,8 +501,10 @@ def reader_editions(cfg: Config, issue: Issue) -> Callable[[Any], Any]:
         p: Preferences = sub.prefs
         if p.paused_until and issue.date < p.paused_until:
             return f"paused until {p.paused_until.isoformat()}"
-        if p.frequency == "weekly":
+        if p.frequency == "weekly" and not weekly:
             return "gets the weekly issue only"
+        if p.frequency == "daily" and weekly:
+            return "gets the daily issue only"
         if not p.filters and p.max_papers is None:
             return whole
         if p not in selections:

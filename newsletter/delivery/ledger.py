@@ -50,8 +50,16 @@ _INSERT = ("INSERT INTO subscribers (email, name, status, created_at, updated_at
            "requested_from, confirmed_at) VALUES (?,?,?,?,?,'',?,?,?,?,?)")
 
 
-def _delivery(r) -> Delivery:
-    return Delivery(date.fromisoformat(r["day"]), r["email"], r["status"], r["attempts"], r["message_id"],
+def _issue_key(value: str) -> Any:
+    """A daily issue's date, or a weekly issue's week ('2026-W31')."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return value
+
+
+def _delivery(r: Any) -> Delivery:
+    return Delivery(_issue_key(r["day"]), r["email"], r["status"], r["attempts"], r["message_id"],
                     r["reply"], r["claimed_by"], _dt_req(r["updated_at"]))
 
 

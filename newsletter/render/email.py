@@ -13,6 +13,7 @@ import re
 import textwrap
 from html import escape as html_escape
 from dataclasses import dataclass
+from typing import Any
 from functools import lru_cache
 from pathlib import Path
 
@@ -45,10 +46,11 @@ class EmailSettings:
     text_template: str
 
     @classmethod
-    def from_config(cls, cfg) -> "EmailSettings":
+    def from_config(cls, cfg: Any, weekly: bool = False) -> "EmailSettings":
         e = cfg.email
         return cls(
-            title=cfg.title, subject=e.subject, max_papers=e.max_papers, abstract_chars=e.abstract_chars,
+            title=f"{cfg.title} of the Week" if weekly else cfg.title, subject=cfg.weekly.subject if weekly else e.subject,
+            max_papers=cfg.weekly.max_papers if weekly else e.max_papers, abstract_chars=e.abstract_chars,
             posts_per_paper=e.posts_per_paper, site_url=cfg.site_url, feed_url=f"{cfg.feeds_base_url}/papers.atom",
             template=str(cfg.resolve(e.template)) if e.template else "",
             text_template=str(cfg.resolve(e.text_template)) if e.text_template else "",
@@ -84,7 +86,8 @@ def cut_at_word(text: str, limit: int) -> str:
 
 def subject_line(issue: Issue, template: str) -> str:
     top = collapse(issue.papers[0].paper.title) if issue.papers else ""
-    subject = template.format(title=issue.title, date=issue.date.isoformat(), top_title=top, count=len(issue.papers))
+    subject = template.format(title=issue.title, date=issue.date.isoformat(), week=issue.week, top_title=top,
+                              count=len(issue.papers))
     return collapse(subject)  # never CR/LF in a header
 
 
@@ -130,7 +133,8 @@ def render_email(issue: Issue, s: EmailSettings, templates_dir: str | None = Non
 
     context = dict(
         issue=issue, shown=shown, title=s.title, subject=subject_line(issue, s.subject),
-        preheader=preheader(issue, shown), preheader_line=f"{s.title} · {issue.date:%A %-d %B %Y}",
+        preheader=preheader(issue, shown),
+        preheader_line=f"{s.title} · {issue.week}" if issue.week else f"{s.title} · {issue.date:%A %-d %B %Y}",
         web_url=issue_url(s.site_url, issue), feed_url=s.feed_url, unsubscribe_url=unsubscribe_url,
         preferences_url=PREFERENCES_PLACEHOLDER, filtered_by=collapse(filtered_by), personal=papers is not None,
         clean=collapse, authors=authors_short, figures_text=figures_text, post_author=post_author,

@@ -100,11 +100,16 @@ class _Html:
         return strip_control(self.daily_t.render(issue=issue, **self.globals)).strip()
 
 
-def _generator(s: FeedSettings, name: str, kind: str, updated) -> FeedGenerator:
+def _feed_title(s: FeedSettings, name: str) -> str:
+    return {"papers": s.title, "daily": f"{s.title}: daily digest", "weekly": f"{s.title} of the Week"}.get(
+        name, s.title)
+
+
+def _generator(s: FeedSettings, name: str, kind: str, updated: Any) -> FeedGenerator:
     fg = FeedGenerator()
     self_url = f"{s.base_url}/{name}.{kind}"
     fg.id(self_url)
-    fg.title(s.title if name == "papers" else f"{s.title}: daily digest")
+    fg.title(_feed_title(s, name))
     fg.subtitle(s.subtitle)  # also the RSS description
     # RSS takes the channel <link> from the last link() call: self first, alternate last
     fg.link(href=self_url, rel="self", type="application/atom+xml" if kind == "atom" else "application/rss+xml")
@@ -154,7 +159,7 @@ def _paper_entry(fg: FeedGenerator, s: FeedSettings, issue: Issue, rp: RankedPap
 def _daily_entry(fg: FeedGenerator, s: FeedSettings, issue: Issue, html: str, kind: str) -> None:
     fe = fg.add_entry(_Entry(), order="append")
     fe.id(issue_id(s, issue))
-    fe.title(f"{s.newsletter_title} {issue.date.isoformat()}")
+    fe.title(f"{issue.title} {issue.key}")
     if kind == "rss":
         fe.guid(issue_id(s, issue), permalink=False)
     fe.link(href=issue_url(s.site_url, issue), rel="alternate", type="text/html")
@@ -179,7 +184,7 @@ def _digest_summary(issue: Issue) -> str:
 def _json_feed(s: FeedSettings, name: str, items: list[dict]) -> bytes:
     feed = {
         "version": JSON_FEED_VERSION,
-        "title": s.title if name == "papers" else f"{s.title}: daily digest",
+        "title": _feed_title(s, name),
         "home_page_url": s.site_url + "/",
         "feed_url": f"{s.base_url}/{name}.json",
         "description": s.subtitle,
@@ -241,12 +246,31 @@ def _json_daily(s: FeedSettings, issue: Issue, html: str) -> dict:
     return {
         "id": issue_id(s, issue),
         "url": issue_url(s.site_url, issue),
-        "title": f"{s.newsletter_title} {issue.date.isoformat()}",
+        "title": f"{issue.title} {issue.key}",
         "content_html": html,
         "summary": _digest_summary(issue),
         "date_published": when,
         "date_modified": when,
     }
+
+
+def render_digest_feeds(issues: list[Issue], s: FeedSettings, name: str, templates_dir: str | None = None
+                        ) -> dict[str, bytes]:
+    """``{name}.atom``, ``.rss`` and ``.json``: one entry per issue holding it all
+    (the weekly issues' feeds; the daily digest is made with the paper feeds)."""
+    if not issues:
+        return {}
+    html = _Html(templates_dir)
+    updated = max(i.created_at for i in issues).astimezone(timezone.utc)
+    bodies = {i.key: html.daily(i) for i in issues}
+    out: dict[str, bytes] = {}
+    for kind in ("atom", "rss"):
+        fg = _generator(s, name, kind, updated)
+        for issue in issues:
+            _daily_entry(fg, s, issue, bodies[issue.key], kind)
+        out[f"{name}.{kind}"] = fg.atom_str(pretty=True) if kind == "atom" else fg.rss_str(pretty=True)
+    out[f"{name}.json"] = _json_feed(s, name, [_json_daily(s, i, bodies[i.key]) for i in issues])
+    return out
 
 
 CATEGORY_FEED_ENTRIES = 50

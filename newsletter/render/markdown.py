@@ -101,8 +101,9 @@ def render_post(issue: Issue, templates_dir: str | None = None) -> str:
     template = env.get_template("post.md.j2")
     return template.render(
         issue=issue,
-        title=yaml_scalar(f"{issue.title} {issue.date.isoformat()}"),
-        description=json.dumps(f"{issue.title[:1]}{issue.title[1:].lower()} {issue.date.isoformat()}"),
+        title=yaml_scalar(f"{issue.title} {issue.key}"),
+        description=json.dumps(f"{issue.title[:1]}{issue.title[1:].lower()} {issue.key}"),
+        post_slug=f"hot-papers-of-the-week-{issue.week.lower()}" if issue.week else issue.slug,
         created=front_matter_time(issue.created_at),
         md=md_text,
         md_category=md_category,

@@ -116,17 +116,22 @@ class SiteRenderer:
 
     def issue_page(self, issue: Issue, prev: IssueEntry | None, next_: IssueEntry | None) -> tuple[str, bytes]:
         path = f"{issue.slug}/index.html"
-        return path, self._page("issue.html.j2", path, f"{self.s.title} {issue.date.isoformat()}",
+        return path, self._page("issue.html.j2", path, f"{collapse(issue.title)} {issue.key}",
                                 self._describe(issue), issue=issue, prev=prev, next=next_, og_type="article")
 
-    def index(self, latest: Issue | None, entries: list[IssueEntry]) -> bytes:
+    def weeks_index(self, weeks: list[tuple[str, str]]) -> bytes:
+        """weekly/index.html: every weekly issue, newest first."""
+        return self._page("weeks.html.j2", "weekly/index.html", f"{self.s.title} of the Week",
+                          f"Every weekly issue of {self.s.title}.", weeks=weeks)
+
+    def index(self, latest: Issue | None, entries: list[IssueEntry], weeks: list[str] | None = None) -> bytes:
         recent = [e for e in entries if latest is None or e.day != latest.date][:INDEX_RECENT]
         months: dict[str, list[IssueEntry]] = {}
         for e in recent:
             months.setdefault(month_label(e.day), []).append(e)
         return self._page("index.html.j2", "index.html", self.s.title,
                           self._describe(latest) if latest else self.s.description,
-                          latest=latest, recent_months=list(months.items()))
+                          latest=latest, recent_months=list(months.items()), weeks=(weeks or [])[:8])
 
     def archive(self, entries: list[IssueEntry]) -> bytes:
         counts: dict[str, list[IssueEntry]] = {}
@@ -180,12 +185,15 @@ class SiteRenderer:
                 return (folder / name).read_bytes()
         raise FileNotFoundError(name)
 
-    def sitemap(self, entries: list[IssueEntry], terms: Iterable[str]) -> bytes:
+    def sitemap(self, entries: list[IssueEntry], terms: Iterable[str], weeks: Iterable[str] = ()) -> bytes:
         urls = [f"{self.s.site_url}/", f"{self.s.site_url}/archive/", f"{self.s.site_url}/category/",
                 f"{self.s.site_url}/subscribe/"]
         urls += [f"{self.s.site_url}/{e.slug}/" for e in entries]
         urls += sorted({f"{self.s.site_url}/archive/{month_key(e.day)}/" for e in entries}, reverse=True)
         urls += [f"{self.s.site_url}/category/{quote(t, safe='')}/" for t in sorted(terms)]
+        weeks = list(weeks)
+        if weeks:
+            urls += [f"{self.s.site_url}/weekly/"] + [f"{self.s.site_url}/weekly/{w}/" for w in weeks]
         from xml.sax.saxutils import escape
         body = "".join(f"<url><loc>{escape(u)}</loc></url>\n" for u in urls)
         return ('<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -222,3 +230,8 @@ def months(entries: list[IssueEntry]) -> dict[str, list[IssueEntry]]:
     for e in entries:
         out.setdefault(month_key(e.day), []).append(e)
     return out
+
+
+def week_entries(weeks: list[Issue]) -> list[tuple[str, str]]:
+    """(week, its top paper's title) for the weekly list."""
+    return [(w.week, collapse(w.papers[0].paper.title) if w.papers else "") for w in weeks]
