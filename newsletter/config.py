@@ -146,7 +146,9 @@ class SmtpConfig:
     username: str = setting("")
     password_env: str = setting("SMTP_PASSWORD", "env var holding the password", nonempty=True)
     ca_file: str = setting("", "extra CA bundle to verify the server with")
-    rate: float = setting(0.0, "messages per second, 0 = as fast as the server takes them", ge=0)
+    rate: float = setting(0.0, "messages per second over all connections, 0 = as fast as the server takes them",
+                          ge=0)
+    connections: int = setting(1, "SMTP connections sending at once (a provider's relay: 4-16)", ge=1, le=64)
     timeout: float = setting(30.0, gt=0)
 
 

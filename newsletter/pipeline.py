@@ -540,6 +540,19 @@ def smtp_mailer(cfg: Config, env: Mapping[str, str]) -> Any:
     return SMTPMailer(cfg.smtp, password)
 
 
+def smtp_mailers(cfg: Config, env: Mapping[str, str]) -> list[Any]:
+    """``[smtp] connections`` mailers sharing one pacer: the rate is the relay's."""
+    from newsletter.delivery.send import SMTPMailer
+    from newsletter.pacing import Pacer
+
+    first = smtp_mailer(cfg, env)
+    if cfg.smtp.connections == 1:
+        return [first]
+    pacer = Pacer(1.0 / cfg.smtp.rate if cfg.smtp.rate > 0 else 0.0)
+    first.pacer = pacer
+    return [first] + [SMTPMailer(cfg.smtp, first.password, pacer=pacer) for _ in range(cfg.smtp.connections - 1)]
+
+
 def send_day(cfg: Config, day: date, archive: Archive, seams: Seams | None = None, mailer: Any = None,
              on_progress: Callable[[int, int], None] | None = None) -> Any:
     """Send a day's email to every subscriber who has not had it (the ledger)."""
@@ -549,7 +562,7 @@ def send_day(cfg: Config, day: date, archive: Archive, seams: Seams | None = Non
     seams = seams or Seams()
     editions = _editions(cfg, archive, day)
     settings = MessageSettings.from_config(cfg, seams.env)
-    mailer = mailer or smtp_mailer(cfg, seams.env)
+    mailer = mailer or smtp_mailers(cfg, seams.env)
     return send_issue(archive, day, editions, settings, mailer, now=seams.now, sleep=seams.sleep or time.sleep,
                       max_attempts=cfg.delivery.max_attempts, backoff=cfg.delivery.retry_backoff,
                       on_progress=on_progress)

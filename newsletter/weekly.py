@@ -207,12 +207,12 @@ def send_week(cfg: Config, day: date, archive: Archive, seams: Seams | None = No
 
     from newsletter.delivery.message import MessageSettings
     from newsletter.delivery.send import send_issue
-    from newsletter.pipeline import smtp_mailer
+    from newsletter.pipeline import smtp_mailers
 
     seams = seams or Seams()
     issue, editions = week_editions(cfg, archive, day)
     settings = MessageSettings.from_config(cfg, seams.env)
-    mailer = mailer or smtp_mailer(cfg, seams.env)
+    mailer = mailer or smtp_mailers(cfg, seams.env)
     return send_issue(archive, WeekKey(issue.week), editions, settings, mailer, now=seams.now,  # type: ignore[arg-type]
                       sleep=seams.sleep or time.sleep, max_attempts=cfg.delivery.max_attempts,
                       backoff=cfg.delivery.retry_backoff, on_progress=on_progress)

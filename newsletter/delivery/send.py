@@ -15,6 +15,7 @@ import secrets
 import smtplib
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -268,85 +269,140 @@ def same_for_all(rendered: RenderedEmail) -> Edition:
     return lambda sub: rendered
 
 
+@dataclass
+class _Shared:
+    """What the connections of one send share: the summary, the progress, and
+    which recipients were deferred how often (so retries keep their backoff)."""
+
+    summary: SendSummary
+    total: int
+    done: int
+    stale: set[str]
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    tries: dict[str, int] = field(default_factory=dict)
+    skip: set[str] = field(default_factory=set)
+
+
 def send_issue(archive: Archive, day: date, rendered: RenderedEmail | Edition, settings: MessageSettings,
-               mailer: Mailer, *,
+               mailer: Mailer | list[Mailer], *,
                now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
                sleep: Callable[[float], None] = time.sleep, max_attempts: int = 3, backoff: float = 30.0,
                on_progress: Callable[[int, int], None] | None = None, worker: str | None = None) -> SendSummary:
-    """Send each subscriber who has not had it their edition, per the ledger."""
+    """Send each subscriber who has not had it their edition, per the ledger.
+    With several mailers (``[smtp] connections``), each sends from the same
+    ledger on its own connection and database handle, claiming rows
+    atomically, as concurrent sends always could."""
     edition = same_for_all(rendered) if isinstance(rendered, RenderedEmail) else rendered
-    factory = MessageFactory(settings)
+    mailers = mailer if isinstance(mailer, list) else [mailer]
     store = SubscriberStore(archive)
-    worker = worker or worker_id()
-    summary = SendSummary(day)
     store.queue(day, now())
-    stale = {w for w in store.workers_sending(day) if not _alive(w)}
     counts = store.counts(day)
-    total = sum(counts.values())
-    done = counts.get("sent", 0) + counts.get("failed", 0)
-    tries: dict[str, int] = {}
-    statuses: tuple[str, ...] = ("queued", "deferred")
-    skip: set[str] = set()
-    round_ = 0
+    shared = _Shared(SendSummary(day), total=sum(counts.values()),
+                     done=counts.get("sent", 0) + counts.get("failed", 0) + counts.get("nothing", 0),
+                     stale={w for w in store.workers_sending(day) if not _alive(w)})
+    args = (edition, settings, day, now, sleep, max_attempts, backoff, on_progress, shared)
     try:
-        while True:
-            claimed = store.claim(day, worker, now(), stale=stale, statuses=statuses, skip=skip)
-            if claimed is None:
-                waiting = [e for e, n in tries.items() if n < max_attempts and e in skip]
-                if not waiting:
-                    break
-                # a round of retries for the deferred ones, after a growing pause
-                sleep(backoff * (2 ** round_))
-                round_ += 1
-                skip = {e for e, n in tries.items() if n >= max_attempts}
-                statuses = ("deferred",)
-                continue
-            row, previous = claimed
-            summary.resumed += previous == "sending"  # left in flight by a run that died
-            sub = store.get(row.email)
-            tries[row.email] = tries.get(row.email, 0) + 1
-            mine = edition(sub) if sub else "no longer a subscriber"
-            if isinstance(mine, str):  # nothing for this reader today: recorded, not sent
-                store.finish(day, row.email, "nothing", now(), reply=mine)
-                summary.nothing += 1
-                done += 1
-                continue
-            try:
-                data, message_id = factory.make(mine, row.email, sub.name if sub else "", day, now())
-            except UNSENDABLE as exc:  # this recipient alone: the others are sent
-                reason = f"cannot make a message for this address: {exc}"
-                store.finish(day, row.email, "failed", now(), reply=reason)
-                summary.failed += 1
-                summary.failures.append(f"{row.email}: {reason}")
-                done += 1
-                continue
-            try:
-                reply = mailer.send(settings.from_address, row.email, data)
-            except Deferred as exc:
-                store.finish(day, row.email, "deferred", now(), reply=str(exc))
-                skip.add(row.email)
-                continue
-            except (Rejected, InvalidAddress) as exc:
-                store.finish(day, row.email, "failed", now(), reply=str(exc))
-                summary.failed += 1
-                summary.failures.append(f"{row.email}: {exc}")
-            except BaseException:
-                # the connection is unusable (SendError) or we are stopped: nothing was
-                # sent for this row, so it goes back to the queue
-                store.finish(day, row.email, "queued", now(), reply="interrupted")
-                raise
-            else:
-                store.finish(day, row.email, "sent", now(), reply=reply, message_id=message_id)
-                summary.sent += 1
-                summary.bytes += len(data)
-            done += 1
-            if on_progress:
-                on_progress(done, total)
+        if len(mailers) == 1:
+            _drain(store, mailers[0], worker or worker_id(), *args)
+        else:
+            errors: list[BaseException] = []
+
+            def run(m: Mailer) -> None:
+                try:
+                    with Archive(archive.path) as own:
+                        _drain(SubscriberStore(own), m, worker_id(), *args)
+                except BaseException as exc:  # reported after the others finish
+                    errors.append(exc)
+
+            threads = [threading.Thread(target=run, args=(m,), name=f"smtp-{i}") for i, m in enumerate(mailers)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            if errors and not shared.summary.sent:
+                raise errors[0]
+            for exc in errors:  # some connections failed, others sent: say so, do not lose the summary
+                shared.summary.failures.append(f"a connection stopped: {exc}")
     finally:
-        mailer.close()
+        for m in mailers:
+            m.close()
+    summary = shared.summary
     summary.deferred = store.counts(day).get("deferred", 0)
-    summary.connections = getattr(mailer, "connections", 0)
+    summary.connections = sum(getattr(m, "connections", 0) for m in mailers)
     return summary
+
+
+def _drain(store: SubscriberStore, mailer: Mailer, worker: str, edition: Edition, settings: MessageSettings,
+           day: date, now: Callable[[], datetime], sleep: Callable[[float], None], max_attempts: int,
+           backoff: float, on_progress: Callable[[int, int], None] | None, shared: _Shared) -> None:
+    """One connection's loop: claim a row, send, record; then retry rounds."""
+    factory = MessageFactory(settings)
+    summary = shared.summary
+    statuses: tuple[str, ...] = ("queued", "deferred")
+    round_ = 0
+
+    def count(**fields: int) -> None:
+        with shared.lock:
+            for k, v in fields.items():
+                setattr(summary, k, getattr(summary, k) + v)
+            shared.done += 1
+            done = shared.done
+        if on_progress:
+            on_progress(done, shared.total)
+
+    while True:
+        claimed = store.claim(day, worker, now(), stale=shared.stale, statuses=statuses, skip=set(shared.skip))
+        if claimed is None:
+            with shared.lock:
+                waiting = [e for e, n in shared.tries.items() if n < max_attempts and e in shared.skip]
+            if not waiting:
+                break
+            # a round of retries for the deferred ones, after a growing pause
+            sleep(backoff * (2 ** round_))
+            round_ += 1
+            with shared.lock:
+                shared.skip = {e for e, n in shared.tries.items() if n >= max_attempts}
+            statuses = ("deferred",)
+            continue
+        row, previous = claimed
+        with shared.lock:
+            summary.resumed += previous == "sending"  # left in flight by a run that died
+            shared.tries[row.email] = shared.tries.get(row.email, 0) + 1
+        sub = store.get(row.email)
+        mine = edition(sub) if sub else "no longer a subscriber"
+        if isinstance(mine, str):  # nothing for this reader today: recorded, not sent
+            store.finish(day, row.email, "nothing", now(), reply=mine)
+            count(nothing=1)
+            continue
+        try:
+            data, message_id = factory.make(mine, row.email, sub.name if sub else "", day, now())
+        except UNSENDABLE as exc:  # this recipient alone: the others are sent
+            reason = f"cannot make a message for this address: {exc}"
+            store.finish(day, row.email, "failed", now(), reply=reason)
+            with shared.lock:
+                summary.failures.append(f"{row.email}: {reason}")
+            count(failed=1)
+            continue
+        try:
+            reply = mailer.send(settings.from_address, row.email, data)
+        except Deferred as exc:
+            store.finish(day, row.email, "deferred", now(), reply=str(exc))
+            with shared.lock:
+                shared.skip.add(row.email)
+            continue
+        except (Rejected, InvalidAddress) as exc:
+            store.finish(day, row.email, "failed", now(), reply=str(exc))
+            with shared.lock:
+                summary.failures.append(f"{row.email}: {exc}")
+            count(failed=1)
+        except BaseException:
+            # the connection is unusable (SendError) or we are stopped: nothing was
+            # sent for this row, so it goes back to the queue
+            store.finish(day, row.email, "queued", now(), reply="interrupted")
+            raise
+        else:
+            store.finish(day, row.email, "sent", now(), reply=reply, message_id=message_id)
+            count(sent=1, bytes=len(data))
 
 
 def dry_run(archive: Archive, day: date, rendered: RenderedEmail | Edition, settings: MessageSettings, folder: Path,
