@@ -12,9 +12,17 @@ _SPACE = re.compile(r"\s+")
 
 def strip_control(text: str | None) -> str:
     """Remove control characters (XML-illegal and invisible ones), keep newlines/tabs."""
-    return _CONTROL.sub("", text or "")
+    if not text:
+        return ""
+    if text.isprintable():  # no Cc, Cf (bidi, zero-width), Cs or Zl/Zp at all: nothing to remove
+        return text
+    return _CONTROL.sub("", text)
 
 
 def collapse(text: str | None) -> str:
     """One line: control characters removed, runs of white space made one space."""
+    if not text:
+        return ""
+    if text.isprintable() and "  " not in text and text[0] != " " and text[-1] != " ":
+        return text  # already one clean line (most archived text): no regex pass
     return _SPACE.sub(" ", strip_control(text)).strip()

