@@ -1,0 +1,253 @@
+"""The benchmark suite: a synthetic heavy day served on loopback in the real
+arXiv API and X formats, then one table of figures, each beside the naive
+baseline it should beat, measured in the same run. Not a test: it asserts
+nothing about time (CI runs it once with --small to keep it working).
+
+    python scripts/bench.py [--papers 2000] [--posts 20000] [--retweets 4000] [--small]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.server
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import arxiv_atom  # noqa: E402
+import smtpserver  # noqa: E402
+from factories import paper  # noqa: E402
+from xpages import page, tweet  # noqa: E402
+
+from newsletter import mailing  # noqa: E402
+
+DAY = date(2026, 7, 31)
+NOW = datetime(2026, 8, 2, 12, tzinfo=timezone.utc)
+BIN = str(Path(sys.executable).parent / "newsletter")
+
+
+def median_time(fn, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+class Upstream:
+    """arXiv API and X search on 127.0.0.1, counting requests per service."""
+
+    def __init__(self, papers: int, posts: int, retweets: int):
+        start = mailing.submission_window(DAY).start
+        self.papers = [paper(f"2607.{i:05d}", title=f"Synthetic paper {i}", categories=("cs.LG", "stat.ML"))
+                       for i in range(papers)]
+        self.published = [start + timedelta(seconds=i) for i in range(papers)]
+        when = (mailing.announced_at(DAY) + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        self.tweets = [tweet(10_000 + i, f"u{i % 5000}", [f"https://arxiv.org/abs/2607.{(i * 7) % papers:05d}"],
+                             retweets=i % 40, likes=i % 90, created=when) for i in range(posts)]
+        self.tweets += [tweet(90_000_000 + i, f"r{i}", [f"https://arxiv.org/abs/2607.{i % papers:05d}"],
+                              retweets=30, created=when, retweet_of=10_000 + i) for i in range(retweets)]
+        self.counts = {"arxiv": 0, "x": 0}
+        up = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                url = urlsplit(self.path)
+                q = parse_qs(url.query)
+                if url.path == "/api/query":
+                    up.counts["arxiv"] += 1
+                    s, n = int(q["start"][0]), int(q["max_results"][0])
+                    rows = list(zip(up.papers, up.published))[s: s + n]
+                    body = arxiv_atom.feed(rows, total=len(up.papers), start=s).encode()
+                elif url.path == "/oembed":  # no embeds: static quotes
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                else:
+                    up.counts["x"] += 1
+                    off = int(q.get("next_token", ["0"])[0])
+                    chunk = up.tweets[off: off + 500]
+                    nxt = str(off + 500) if off + 500 < len(up.tweets) else None
+                    body = json.dumps(page(chunk, nxt)).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--papers", type=int, default=2000)
+    ap.add_argument("--posts", type=int, default=20000)
+    ap.add_argument("--retweets", type=int, default=4000)
+    ap.add_argument("--subscribers", type=int, default=100_000)
+    ap.add_argument("--messages", type=int, default=400)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--small", action="store_true", help="a quick run on small sizes (what CI does)")
+    a = ap.parse_args()
+    if a.small:
+        a.papers, a.posts, a.retweets, a.subscribers, a.messages, a.runs = 200, 1000, 200, 2000, 16, 1
+    rows: list[tuple[str, str, str]] = []
+
+    def row(what: str, ours: str, baseline: str) -> None:
+        rows.append((what, ours, baseline))
+        print(f"  {what}: {ours}  |  {baseline}", file=sys.stderr)
+
+    work = Path(tempfile.mkdtemp(prefix="bench-"))
+    up = Upstream(a.papers, a.posts, a.retweets)
+    (work / "newsletter.toml").write_text(f"""
+[newsletter]
+categories = ["cs", "stat.ML"]
+[arxiv]
+api_url = "{up.base}/api/query"
+delay_seconds = 3.0
+[sources]
+{''.join(f'[sources.{s}]{chr(10)}enabled = false{chr(10)}' for s in ('huggingface', 'hackernews', 'bluesky', 'reddit'))}
+[sources.x]
+api_url = "{up.base}/2"
+oembed_url = "{up.base}/oembed"
+endpoint = "all"
+max_posts = 1000000
+[ranking]
+min_paper_score = 50
+""")
+    from newsletter import config as config_mod
+    from newsletter.pipeline import NullReporter, Seams, build_day, fetch_day
+    from newsletter.store import Archive
+
+    cfg = config_mod.load(work / "newsletter.toml")
+    sleeps: list[float] = []
+    with Archive(cfg.store_path) as arch:
+        t = time.perf_counter()
+        s = fetch_day(cfg, DAY, arch, Seams(now=lambda: NOW, env={"X_BEARER_TOKEN": "t"}, sleep=sleeps.append),
+                      NullReporter())
+        fetch_time = time.perf_counter() - t
+    pages_naive = -(-a.papers // 500)
+    row("arXiv API requests", f"{up.counts['arxiv']} for {s.papers} papers (pages of 2000)",
+        f"{pages_naive} with pages of 500")
+    row("X search requests", f"{up.counts['x']} for {len(up.tweets)} posts ({s.posts.get('x', 0)} kept)",
+        f"{a.papers} with one search per paper")
+    row("fetch", f"{fetch_time:.2f} s (+ {sum(sleeps):.0f} s of pacing and backoff waits, counted but not slept)", "-")
+
+    env = {**os.environ, "NEWSLETTER_CONFIG": str(work / "newsletter.toml")}
+
+    def cli(*args: str) -> None:
+        subprocess.run([BIN, "--quiet", *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       check=False)
+
+    with Archive(cfg.store_path) as arch:
+        build_day(cfg, DAY, arch)  # the first build renders the whole site; the daily case is a rebuild
+    build_wall = median_time(lambda: cli("build", "--date", DAY.isoformat()), a.runs)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    cli("build", "--date", DAY.isoformat())
+    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    bare = median_time(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), a.runs)
+    row("build of the day (post + feeds + email + site), wall, start-up included",
+        f"{build_wall:.2f} s, peak {peak:.0f} MB", "-")
+    helpt = median_time(lambda: cli("--help"), a.runs)
+    row("newsletter --help", f"{helpt * 1000:.0f} ms", f"bare python -c pass {bare * 1000:.0f} ms "
+                                                        f"({helpt / bare:.1f}x)")
+
+    from _issue import real_issue
+
+    from newsletter.render import email as email_mod
+    issue, rcfg = real_issue()
+    settings = email_mod.EmailSettings.from_config(rcfg)
+    email_mod.render_email(issue, settings)
+    render = median_time(lambda: email_mod.render_email(issue, settings), 50 if not a.small else 5)
+    try:
+        import premailer  # type: ignore[import-not-found]
+        html = email_mod.render_email(issue, settings).html
+        pm = median_time(lambda: premailer.transform(html), 20)
+        baseline = f"premailer whole-document inlining alone {pm * 1000:.1f} ms"
+    except ImportError:
+        baseline = "premailer not installed (pip install premailer to compare)"
+    row("email render, 20 papers (Jinja -> MJML -> css-inline -> text)", f"{render * 1000:.1f} ms", baseline)
+
+    cert, key = smtpserver.make_cert(work)
+    from newsletter.delivery.send import SMTPMailer
+    # a message the size of a real 20-paper issue (~55 KB), in SMTP-safe lines
+    body = b"Subject: bench\r\nFrom: p@example.org\r\nTo: r@example.net\r\n\r\n" + (b"x" * 75 + b"\r\n") * 720
+    rates = {}
+    for conns in (1, 8):
+        with smtpserver.Server(cert, key, smtpserver.Faults(data_delay=0.05)) as srv:
+            c = config_mod.from_dict({"smtp": {"host": "127.0.0.1", "port": srv.port, "username": smtpserver.USER,
+                                               "ca_file": str(cert)}}, base_dir=work).smtp
+            mailers = [SMTPMailer(c, smtpserver.PASSWORD) for _ in range(conns)]
+            per = a.messages // conns
+
+            def go(m: SMTPMailer, k: int) -> None:
+                for i in range(per):
+                    m.send("p@example.org", f"r{k}-{i}@example.net", body)
+                m.close()
+
+            t = time.perf_counter()
+            ts = [threading.Thread(target=go, args=(m, k)) for k, m in enumerate(mailers)]
+            for th in ts:
+                th.start()
+            for th in ts:
+                th.join()
+            rates[conns] = per * conns / (time.perf_counter() - t)
+    with smtpserver.Server(cert, key, smtpserver.Faults(data_delay=0.05)) as srv:
+        c = config_mod.from_dict({"smtp": {"host": "127.0.0.1", "port": srv.port, "username": smtpserver.USER,
+                                           "ca_file": str(cert)}}, base_dir=work).smtp
+        n = max(8, a.messages // 8)
+        t = time.perf_counter()
+        for i in range(n):
+            m = SMTPMailer(c, smtpserver.PASSWORD)
+            m.send("p@example.org", f"n{i}@example.net", body)
+            m.close()
+        naive = n / (time.perf_counter() - t)
+    row("send rate, relay answering DATA in 50 ms", f"{rates[1]:.0f} msg/s over 1 connection, {rates[8]:.0f} over 8 "
+        f"({rates[8] / rates[1]:.1f}x)", f"{naive:.0f} msg/s with a connection per message")
+
+    csv = work / "subs.csv"
+    csv.write_text("email,name\n" + "".join(f"reader{i}@example.org,Reader {i}\n" for i in range(a.subscribers)))
+    t = time.perf_counter()
+    subprocess.run([BIN, "--quiet", "subscribers", "import", str(csv)], env=env, check=False,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    imp = time.perf_counter() - t
+    import sqlite3
+    naive_n = min(a.subscribers, 5000)
+    db = sqlite3.connect(work / "naive.db", isolation_level=None)
+    db.execute("CREATE TABLE s (email TEXT PRIMARY KEY, name TEXT)")
+    t = time.perf_counter()
+    for i in range(naive_n):
+        db.execute("BEGIN")
+        db.execute("INSERT INTO s VALUES (?, ?)", (f"r{i}@example.org", ""))
+        db.execute("COMMIT")
+    naive_imp = (time.perf_counter() - t) * a.subscribers / naive_n
+    row(f"subscribers import of {a.subscribers:,} rows", f"{imp:.1f} s (validated, one transaction)",
+        f"~{naive_imp:.0f} s one transaction a row ({naive_n:,} measured)")
+
+    print(f"| what | ours | naive baseline |\n|---|---|---|")
+    for what, ours, base in rows:
+        print(f"| {what} | {ours} | {base} |")
+    print(f"\n{os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    up.server.shutdown()
+
+
+if __name__ == "__main__":
+    main()
