@@ -14,6 +14,7 @@ is found as by the CLI) or ``newsletter serve``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -202,14 +203,12 @@ def make_app(cfg: config_mod.Config, env: Mapping[str, str] = os.environ,
                     if not 0 <= weeks <= 52:
                         raise BadPreference("pause must be a whole number of weeks from 0 to 52")
                     paused = now().date() + timedelta(weeks=weeks) if weeks else None
-                    prefs = parse(categories=req.values("categories"), keywords=req.value("keywords"),
-                                  authors=req.value("authors"), max_papers=req.value("max_papers") or None,
-                                  frequency=req.value("frequency") or None, allowed=cfg.categories)
-                    prefs = Preferences(prefs.categories, prefs.keywords, prefs.authors, prefs.max_papers,
-                                        prefs.frequency, paused)
-                    if not req.value("max_papers"):
-                        prefs = Preferences(prefs.categories, prefs.keywords, prefs.authors, None, prefs.frequency,
-                                            paused)
+                    chosen = parse(categories=req.values("categories"), keywords=req.value("keywords"),
+                                   authors=req.value("authors"), max_papers=req.value("max_papers") or None,
+                                   frequency=req.value("frequency") or None, allowed=cfg.categories)
+                    # an empty "papers per email" means the issue's own cap; the pause is set afresh
+                    prefs = dataclasses.replace(chosen, max_papers=chosen.max_papers if req.value("max_papers")
+                                                else None, paused_until=paused)
                     subs.set_prefs(address, prefs, now())
                     saved = _describe(prefs)
                 except BadPreference as exc:
