@@ -46,3 +46,12 @@ def test_bad_values_name_the_key(data, message):
     with pytest.raises(ConfigError) as e:
         config.from_dict(data)
     assert message in str(e.value)
+
+
+def test_the_readme_shows_exactly_the_generated_configuration():
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    a = readme.index("## Configuration\n")
+    b = readme.index("```toml\n", a) + len("```toml\n")
+    block = readme[b: readme.index("```", b)]
+    assert block == config.default_toml().split("\n", 3)[3].rstrip() + "\n"
