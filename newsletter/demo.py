@@ -27,6 +27,7 @@ X_NOW = datetime(2021, 6, 17, 7, 7, 8, tzinfo=timezone.utc)  # when the original
 HF_DAY = date(2026, 7, 31)
 HF_NOW = datetime(2026, 8, 2, 22, 7, 14, tzinfo=timezone.utc)  # the API recording's <updated>
 DAYS = (X_DAY, HF_DAY)
+DEMO_MARK = "# The configuration `newsletter demo` used"  # how the demo knows its own folder
 
 BASE = {
     "newsletter": {"title": "Hot Papers", "categories": ["cs", "eess", "math", "physics", "stat"],
@@ -81,7 +82,7 @@ def write_demo_toml(folder: Path) -> Path:
     """Leave the demo's config beside its outputs so ``--config demo/newsletter.toml``
     can rebuild, rank or preview the demo days."""
     lines = [
-        "# The configuration `newsletter demo` used (its recorded days are in newsletter.db).",
+        DEMO_MARK + " (its recorded days are in newsletter.db).",
         "[newsletter]",
         'title = "Hot Papers"',
         'categories = ["cs", "eess", "math", "physics", "stat"]',
@@ -111,7 +112,10 @@ def check_folder(folder: Path, force: bool) -> None:
     """The demo writes a config and an archive: never over a real project's."""
     if folder.exists() and not folder.is_dir():
         raise NewsletterError(f"{folder} is a file; give the demo a folder with --dir")
-    taken = [p.name for p in (folder / "newsletter.toml", folder / "newsletter.db") if p.exists()]
+    config = folder / "newsletter.toml"
+    if config.is_file() and config.read_text(encoding="utf-8", errors="replace").startswith(DEMO_MARK):
+        return  # the demo's own folder: running the demo again is fine
+    taken = [p.name for p in (config, folder / "newsletter.db") if p.exists()]
     if taken and not force:
         raise NewsletterError(f"{folder} already holds {' and '.join(taken)}; the demo would overwrite them. "
                               "Use another --dir (the default is ./demo), or --force")

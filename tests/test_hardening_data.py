@@ -130,3 +130,12 @@ def test_the_demo_refuses_a_project_folder_unless_forced(tmp_path, monkeypatch, 
     assert r.exit_code == 1 and f"already holds {existing}" in r.output and "--force" in r.output
     assert (tmp_path / existing).read_bytes() == b"mine\n"
     assert not (tmp_path / "content").exists()
+
+
+def test_the_demo_runs_again_in_its_own_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    first = CliRunner().invoke(app, ["demo"])
+    assert first.exit_code == 0, first.output
+    again = CliRunner().invoke(app, ["demo"])  # a newcomer running it twice
+    assert again.exit_code == 0, again.output
+    assert (tmp_path / "demo" / "site" / "hot-papers-2021-06-16" / "index.html").is_file()
