@@ -265,18 +265,13 @@ def validate(cfg: Config, file: str) -> None:
         if not cat.strip() or any(c.isspace() or c in "+&?#/" for c in cat):
             raise ConfigError(f"'newsletter.categories' in {file} must be a non-empty list of arXiv categories "
                               f"such as \"cs.LG\", not {cat!r}")
-    try:
-        cfg.weekly.subject.format(title="t", week="w", top_title="x", count=1)
-    except (KeyError, IndexError, ValueError, AttributeError) as exc:
-        raise ConfigError(
-            f"'weekly.subject' in {file} may use {{title}}, {{week}}, {{top_title}} and {{count}} only ({exc})"
-        ) from None
-    try:
-        cfg.email.subject.format(title="t", date="d", top_title="x", count=1)
-    except (KeyError, IndexError, ValueError, AttributeError) as exc:
-        raise ConfigError(
-            f"'email.subject' in {file} may use {{title}}, {{date}}, {{top_title}} and {{count}} only ({exc})"
-        ) from None
+    for key, template, names in (("weekly.subject", cfg.weekly.subject, ("title", "week", "top_title", "count")),
+                                 ("email.subject", cfg.email.subject, ("title", "date", "top_title", "count"))):
+        try:
+            template.format(**{n: "x" for n in names})
+        except (KeyError, IndexError, ValueError, AttributeError) as exc:
+            allowed = ", ".join("{" + n + "}" for n in names[:-1]) + " and {" + names[-1] + "}"
+            raise ConfigError(f"'{key}' in {file} may use {allowed} only ({exc})") from None
     if cfg.smtp.security == "none" and cfg.smtp.host not in LOCALHOSTS:
         raise ConfigError(f"'smtp.security' = \"none\" in {file} is only allowed for localhost, not {cfg.smtp.host}")
     if not urlsplit(cfg.newsletter.site_url).hostname:
