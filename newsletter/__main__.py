@@ -1,3 +1,3 @@
-from newsletter.cli import main
+from newsletter.launch import main
 
 main()

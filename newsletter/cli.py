@@ -724,5 +724,35 @@ def main() -> None:
     app(prog_name="newsletter")
 
 
+HELP_ENV = {"COLUMNS": "80", "NO_COLOR": "1", "TERM": "dumb"}
+
+
+def help_texts() -> dict[str, str]:
+    """Every command's ``--help`` as Typer prints it 80 columns wide without
+    colour, keyed by command path ("" for the top level, "subscribers import").
+    ``scripts/gen_help.py`` stores them for ``newsletter.launch``."""
+    from typer.main import get_command
+    from typer.testing import CliRunner
+
+    paths: list[list[str]] = []
+
+    def walk(cmd: Any, path: list[str]) -> None:
+        paths.append(path)
+        if hasattr(cmd, "commands"):  # a group
+            for name, sub in cmd.commands.items():
+                if not sub.hidden:
+                    walk(sub, [*path, name])
+
+    walk(get_command(app), [])
+    runner = CliRunner()
+    texts = {}
+    for path in paths:
+        result = runner.invoke(app, [*path, "--help"], prog_name="newsletter", env=HELP_ENV)
+        if result.exit_code != 0:
+            raise RuntimeError(f"'newsletter {' '.join(path)} --help' exited {result.exit_code}: {result.output}")
+        texts[" ".join(path)] = result.stdout
+    return texts
+
+
 if __name__ == "__main__":
     main()

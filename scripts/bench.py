@@ -9,9 +9,12 @@ nothing about time (CI runs it once with --small to keep it working).
 from __future__ import annotations
 
 import argparse
+import bisect
 import http.server
+import itertools
 import json
 import os
+import random
 import resource
 import statistics
 import subprocess
@@ -48,17 +51,37 @@ def median_time(fn, runs: int) -> float:
     return statistics.median(times)
 
 
+def attention(papers: int, posts: int, uniform: bool) -> list[tuple[int, int, int]]:
+    """(paper, retweets, likes) per post. Real attention is heavy-tailed: a few
+    papers get most posts (Zipf, s = 1.1) and most posts get a few likes
+    (Pareto, a = 1.3); on the default heavy day about 130 papers reach 50
+    points (the real Hot Papers issues listed 3-24). ``uniform`` is the stress
+    case: every paper gets the same share of posts and every paper is hot."""
+    if uniform:
+        return [((i * 7) % papers, i % 40, i % 90) for i in range(posts)]
+    rng = random.Random(2026)
+    cum = list(itertools.accumulate(1 / (r + 1) ** 1.1 for r in range(papers)))
+    order = list(range(papers))
+    rng.shuffle(order)
+    out = []
+    for _ in range(posts):
+        likes = int(rng.paretovariate(1.3)) - 1
+        out.append((order[min(bisect.bisect(cum, rng.random() * cum[-1]), papers - 1)], likes // 4, likes))
+    return out
+
+
 class Upstream:
     """arXiv API and X search on 127.0.0.1, counting requests per service."""
 
-    def __init__(self, papers: int, posts: int, retweets: int):
+    def __init__(self, papers: int, posts: int, retweets: int, uniform: bool = False):
         start = mailing.submission_window(DAY).start
         self.papers = [paper(f"2607.{i:05d}", title=f"Synthetic paper {i}", categories=("cs.LG", "stat.ML"))
                        for i in range(papers)]
         self.published = [start + timedelta(seconds=i) for i in range(papers)]
         when = (mailing.announced_at(DAY) + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-        self.tweets = [tweet(10_000 + i, f"u{i % 5000}", [f"https://arxiv.org/abs/2607.{(i * 7) % papers:05d}"],
-                             retweets=i % 40, likes=i % 90, created=when) for i in range(posts)]
+        self.tweets = [tweet(10_000 + i, f"u{i % 5000}", [f"https://arxiv.org/abs/2607.{n:05d}"],
+                             retweets=rts, likes=likes, created=when)
+                       for i, (n, rts, likes) in enumerate(attention(papers, posts, uniform))]
         self.tweets += [tweet(90_000_000 + i, f"r{i}", [f"https://arxiv.org/abs/2607.{i % papers:05d}"],
                               retweets=30, created=when, retweet_of=10_000 + i) for i in range(retweets)]
         self.counts = {"arxiv": 0, "x": 0}
