@@ -9,20 +9,23 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newsletter import mailing
 from newsletter.config import Config
 from newsletter.errors import ArchiveError, NoMailing, NothingToPublish, SourceError
 from newsletter.files import check_output_dirs, clean_stale_temps, write_atomic, write_if_changed
-from newsletter.http import HttpClient
-from newsletter.models import Issue, Paper
+from newsletter.models import Issue, Paper, RankedPaper
 from newsletter.rank import RankingRule, left_out_for_pdf, rank
 from newsletter.sources import REGISTRY
 from newsletter.sources.base import EmbedContext, NullReporter, Reporter, SearchResult, SourceContext
 from newsletter.store import Archive, Collection
 from newsletter.text import collapse
+
+if TYPE_CHECKING:
+    from newsletter.http import HttpClient
 
 __all__ = ["NullReporter", "Reporter", "Seams", "fetch_day", "build_day", "load_issue", "run_day"]
 
@@ -38,6 +41,8 @@ class Seams:
     session_factory: Callable[[], Any] | None = None
 
     def http(self, cfg: Config, service: str, min_interval: float = 0.0) -> HttpClient:
+        from newsletter.http import HttpClient  # requests: only for runs that fetch
+
         h = cfg.http
         kwargs: dict[str, Any] = {}
         if self.sleep is not None:
@@ -171,8 +176,7 @@ def fetch_signals(run: _Run, window: mailing.Window, *, strict: bool = False) ->
 def fetch_embeds(run: _Run) -> None:
     """oEmbed HTML, only for the posts the issue will display and only from
     sources that have it; a failure leaves static quotes and one note."""
-    cfg, archive = run.cfg, run.archive
-    ranked = rank(archive.day_papers(run.day), daily_posts(cfg, archive, run.day), RankingRule.from_config(cfg.ranking))
+    ranked = list(ranked_papers(run.cfg, run.archive, run.day))
     run.summary.ranked = len(ranked)
     embed_ranked(run, ranked)
 
@@ -220,6 +224,7 @@ def fetch_day(cfg: Config, day: date, archive: Archive, seams: Seams | None = No
     fetch_signals(run, mailing.signal_window(day, cfg.window_hours, now), strict=strict)
     fetch_embeds(run)
     archive.save_issue(day, seams.now(), len(papers), run.notes)
+    ranked_papers(cfg, archive, day)  # stored again if embeds changed it: the build reads it
     return run.summary
 
 
@@ -228,9 +233,35 @@ def load_issue(cfg: Config, archive: Archive, day: date) -> Issue:
     record = archive.issue(day)
     if record is None:
         raise ArchiveError(f"nothing archived for {day}; run 'newsletter fetch --date {day}' first")
-    ranked = rank(archive.day_papers(day), daily_posts(cfg, archive, day), RankingRule.from_config(cfg.ranking))
-    return Issue(date=day, title=cfg.title, created_at=record.created_at, papers=tuple(ranked),
+    return Issue(date=day, title=cfg.title, created_at=record.created_at, papers=ranked_papers(cfg, archive, day),
                  paper_count=record.paper_count, notes=record.notes)
+
+
+def ranked_papers(cfg: Config, archive: Archive, day: date) -> tuple[RankedPaper, ...]:
+    """A day's ranking, ranked once and stored: later builds, sends and
+    feeds read the stored one, until anything it was made from changes (the
+    archive drops it then) or the rule does (``ranking_key``)."""
+    key = ranking_key(cfg)
+    return archive.ranked_once(day, key, lambda: rank(archive.day_papers(day), daily_posts(cfg, archive, day),
+                                                       RankingRule.from_config(cfg.ranking)))
+
+
+def ranking_key(cfg: Config) -> str:
+    """What a stored ranking was made under: the rule, the daily window,
+    and the code (a new version may rank or store differently)."""
+    rule = RankingRule.from_config(cfg.ranking)
+    return repr((rule.min_paper_score, rule.min_post_score, rule.max_posts_per_paper, sorted(rule.weights.items()),
+                 cfg.window_hours, _code_hash()))
+
+
+@lru_cache(maxsize=1)
+def _code_hash() -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for f in sorted(Path(__file__).parent.rglob("*.py")):
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def daily_posts(cfg: Config, archive: Archive, day: date) -> list[Any]:

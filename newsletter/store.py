@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 from newsletter.errors import ArchiveError
-from newsletter.models import Paper, Post
+from newsletter.models import Paper, Post, RankedPaper, SourceFigures
 
 MIGRATIONS = [
     """
@@ -128,6 +128,40 @@ MIGRATIONS = [
         notes TEXT NOT NULL DEFAULT '[]'
     );
     """,
+    """
+    CREATE TABLE ranked_days (       -- a day's ranked papers as the outputs need them (JSON), so a build
+        day TEXT PRIMARY KEY,        -- reads a few rows instead of every post of the day; the triggers
+        rule TEXT NOT NULL,          -- below drop a day's row whenever anything it was made from changes,
+        papers TEXT NOT NULL         -- and ``rule`` (the ranking settings) must match to be used
+    );
+    CREATE INDEX day_papers_by_paper ON day_papers(arxiv_id);
+    CREATE TRIGGER ranked_post_updated AFTER UPDATE ON posts BEGIN
+        DELETE FROM ranked_days WHERE day IN (SELECT d.day FROM post_papers pp JOIN day_papers d USING (arxiv_id)
+                                              WHERE pp.source = NEW.source AND pp.post_id = NEW.post_id);
+    END;
+    CREATE TRIGGER ranked_post_deleted BEFORE DELETE ON posts BEGIN
+        DELETE FROM ranked_days WHERE day IN (SELECT d.day FROM post_papers pp JOIN day_papers d USING (arxiv_id)
+                                              WHERE pp.source = OLD.source AND pp.post_id = OLD.post_id);
+    END;
+    CREATE TRIGGER ranked_link_added AFTER INSERT ON post_papers BEGIN
+        DELETE FROM ranked_days WHERE day IN (SELECT day FROM day_papers WHERE arxiv_id = NEW.arxiv_id);
+    END;
+    CREATE TRIGGER ranked_link_removed AFTER DELETE ON post_papers BEGIN
+        DELETE FROM ranked_days WHERE day IN (SELECT day FROM day_papers WHERE arxiv_id = OLD.arxiv_id);
+    END;
+    CREATE TRIGGER ranked_paper_updated AFTER UPDATE ON papers BEGIN
+        DELETE FROM ranked_days WHERE day IN (SELECT day FROM day_papers WHERE arxiv_id = NEW.arxiv_id);
+    END;
+    CREATE TRIGGER ranked_day_added AFTER INSERT ON day_papers BEGIN
+        DELETE FROM ranked_days WHERE day = NEW.day;
+    END;
+    CREATE TRIGGER ranked_day_removed AFTER DELETE ON day_papers BEGIN
+        DELETE FROM ranked_days WHERE day = OLD.day;
+    END;
+    CREATE TRIGGER ranked_day_changed AFTER UPDATE ON day_papers BEGIN
+        DELETE FROM ranked_days WHERE day IN (OLD.day, NEW.day);
+    END;
+    """,
 ]
 
 
@@ -233,23 +267,18 @@ class Archive:
         papers = list(papers)
         with self.transaction():
             self.db.execute("DELETE FROM day_papers WHERE day = ?", (day.isoformat(),))
-            for p in papers:
-                self.db.execute(
-                    """INSERT INTO papers VALUES (?,?,?,?,?,?,?,?,?,?)
-                    ON CONFLICT(arxiv_id) DO UPDATE SET version=excluded.version, title=excluded.title,
-                      abstract=excluded.abstract, authors=excluded.authors, categories=excluded.categories,
-                      comment=excluded.comment, submitted=COALESCE(excluded.submitted, papers.submitted),
-                      updated=COALESCE(excluded.updated, papers.updated), has_pdf=excluded.has_pdf""",
-                    (
-                        p.arxiv_id, p.version, p.title, p.abstract, json.dumps(list(p.authors)),
-                        json.dumps(list(p.categories)), p.comment, _iso(p.submitted), _iso(p.updated),
-                        int(p.has_pdf),
-                    ),
-                )
-                self.db.execute(
-                    "INSERT OR REPLACE INTO day_papers VALUES (?,?,?)",
-                    (day.isoformat(), p.arxiv_id, p.announce_type),
-                )
+            self.db.executemany(
+                """INSERT INTO papers VALUES (?,?,?,?,?,?,?,?,?,?)
+                ON CONFLICT(arxiv_id) DO UPDATE SET version=excluded.version, title=excluded.title,
+                  abstract=excluded.abstract, authors=excluded.authors, categories=excluded.categories,
+                  comment=excluded.comment, submitted=COALESCE(excluded.submitted, papers.submitted),
+                  updated=COALESCE(excluded.updated, papers.updated), has_pdf=excluded.has_pdf""",
+                [(p.arxiv_id, p.version, p.title, p.abstract, json.dumps(list(p.authors)),
+                  json.dumps(list(p.categories)), p.comment, _iso(p.submitted), _iso(p.updated), int(p.has_pdf))
+                 for p in papers],
+            )
+            self.db.executemany("INSERT OR REPLACE INTO day_papers VALUES (?,?,?)",
+                                [(day.isoformat(), p.arxiv_id, p.announce_type) for p in papers])
         return len(papers)
 
     def day_paper_count(self, day: date) -> int:
@@ -278,28 +307,21 @@ class Archive:
     def save_posts(self, posts: Iterable[Post]) -> int:
         """Insert or update posts (figures change as they are re-collected);
         a post's embed HTML, once fetched, is kept."""
-        n = 0
+        posts = list(posts)
         with self.transaction():
-            for p in posts:
-                self.db.execute(
-                    """INSERT INTO posts VALUES (?,?,?,?,?,?,?,?,?,?)
-                    ON CONFLICT(source, post_id) DO UPDATE SET url=excluded.url,
-                      author_handle=excluded.author_handle, author_name=excluded.author_name,
-                      text=excluded.text, created_at=excluded.created_at, metrics=excluded.metrics,
-                      collected_at=excluded.collected_at,
-                      embed_html=COALESCE(excluded.embed_html, posts.embed_html)""",
-                    (
-                        p.source, p.post_id, p.url, p.author_handle, p.author_name, p.text,
-                        _iso(p.created_at), json.dumps(p.metrics, sort_keys=True), _iso(p.collected_at),
-                        p.embed_html,
-                    ),
-                )
-                for arxiv_id in p.arxiv_ids:
-                    self.db.execute(
-                        "INSERT OR IGNORE INTO post_papers VALUES (?,?,?)", (p.source, p.post_id, arxiv_id)
-                    )
-                n += 1
-        return n
+            self.db.executemany(
+                """INSERT INTO posts VALUES (?,?,?,?,?,?,?,?,?,?)
+                ON CONFLICT(source, post_id) DO UPDATE SET url=excluded.url,
+                  author_handle=excluded.author_handle, author_name=excluded.author_name,
+                  text=excluded.text, created_at=excluded.created_at, metrics=excluded.metrics,
+                  collected_at=excluded.collected_at,
+                  embed_html=COALESCE(excluded.embed_html, posts.embed_html)""",
+                [(p.source, p.post_id, p.url, p.author_handle, p.author_name, p.text, _iso(p.created_at),
+                  json.dumps(p.metrics, sort_keys=True), _iso(p.collected_at), p.embed_html) for p in posts],
+            )
+            self.db.executemany("INSERT OR IGNORE INTO post_papers VALUES (?,?,?)",
+                                [(p.source, p.post_id, arxiv_id) for p in posts for arxiv_id in p.arxiv_ids])
+        return len(posts)
 
     def day_posts(self, day: date) -> list[Post]:
         """Every post linking a paper of the day, with the day's papers it links."""
@@ -378,6 +400,42 @@ class Archive:
         return IssueRecord(date.fromisoformat(r["day"]), _dt_req(r["created_at"]), r["paper_count"],
                            tuple(json.loads(r["notes"])))
 
+    def ranked(self, day: date, rule: str) -> tuple[RankedPaper, ...] | None:
+        """The day's stored ranking, if it was made under ``rule`` and nothing
+        it was made from has changed since (the triggers drop it then)."""
+        r = self.db.execute("SELECT papers FROM ranked_days WHERE day = ? AND rule = ?",
+                            (day.isoformat(), rule)).fetchone()
+        return tuple(_ranked_from_json(x) for x in json.loads(r[0])) if r else None
+
+    def ranked_once(self, day: date, rule: str, compute: Callable[[], Iterable[RankedPaper]]
+                    ) -> tuple[RankedPaper, ...]:
+        """The stored ranking, or ``compute()`` stored for next time. The
+        reads and the write are one transaction, so what is stored is what the
+        archive held; an archive that cannot be written (read-only, or already
+        in a transaction) still gets its ranking, unstored."""
+        stored = self.ranked(day, rule)
+        if stored is not None:
+            return stored
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            return tuple(compute())
+        try:
+            papers = tuple(compute())
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        try:
+            self.save_ranked(day, rule, papers)
+            self.db.execute("COMMIT")
+        except sqlite3.OperationalError:  # e.g. a read-only file: the ranking stands, unstored
+            self.db.execute("ROLLBACK")
+        return papers
+
+    def save_ranked(self, day: date, rule: str, papers: Iterable[RankedPaper]) -> None:
+        self.db.execute("INSERT OR REPLACE INTO ranked_days VALUES (?, ?, ?)",
+                        (day.isoformat(), rule, json.dumps([_ranked_json(rp) for rp in papers])))
+
     def site_entries(self) -> dict[date, str]:
         return {date.fromisoformat(r[0]): r[1] for r in self.db.execute("SELECT day, entry FROM site_entries")}
 
@@ -412,6 +470,38 @@ class Archive:
 
     def issue_days(self) -> list[date]:
         return [date.fromisoformat(r[0]) for r in self.db.execute("SELECT day FROM issues ORDER BY day DESC")]
+
+
+def _post_json(p: Post) -> list[object]:
+    return [p.source, p.post_id, p.url, p.author_handle, p.author_name, p.text, _iso(p.created_at), p.metrics,
+            _iso(p.collected_at), list(p.arxiv_ids), p.embed_html]
+
+
+def _post_from_json(v: list) -> Post:
+    return Post(source=v[0], post_id=v[1], url=v[2], author_handle=v[3], author_name=v[4], text=v[5],
+                created_at=_dt(v[6]), metrics=v[7], collected_at=_dt_req(v[8]), arxiv_ids=tuple(v[9]),
+                embed_html=v[10])
+
+
+def _ranked_json(rp: RankedPaper) -> dict[str, object]:
+    p = rp.paper
+    return {
+        "rank": rp.rank, "score": rp.score,
+        "paper": [p.arxiv_id, p.version, p.title, p.abstract, list(p.authors), list(p.categories), p.comment,
+                  _iso(p.submitted), _iso(p.updated), p.has_pdf, p.announce_type],
+        "figures": [[f.source, f.totals, f.score, _iso(f.collected_at)] for f in rp.figures],
+        "posts": [_post_json(x) for x in rp.displayed_posts],
+    }
+
+
+def _ranked_from_json(v: dict) -> RankedPaper:
+    p = v["paper"]
+    paper = Paper(arxiv_id=p[0], version=p[1], title=p[2], abstract=p[3], authors=tuple(p[4]),
+                  categories=tuple(p[5]), comment=p[6], submitted=_dt(p[7]), updated=_dt(p[8]), has_pdf=p[9],
+                  announce_type=p[10])
+    return RankedPaper(rank=v["rank"], paper=paper, score=v["score"],
+                       figures=tuple(SourceFigures(f[0], f[1], f[2], _dt(f[3])) for f in v["figures"]),
+                       displayed_posts=tuple(_post_from_json(x) for x in v["posts"]))
 
 
 class _Tx:

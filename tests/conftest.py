@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -8,6 +10,8 @@ import pytest
 TESTS = Path(__file__).parent
 FIXTURES = TESTS / "fixtures"
 sys.path.insert(0, str(TESTS))
+# compiled templates are cached here, not in the user's ~/.cache (subprocesses inherit it)
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="newsletter-test-cache-")
 
 from newsletter import config as config_mod  # noqa: E402
 

@@ -7,6 +7,7 @@ base path; canonical and card URLs are absolute."""
 from __future__ import annotations
 
 import json
+import secrets
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -101,14 +102,25 @@ class SiteRenderer:
         self.templates_dir = templates_dir
         self.globals = dict(site=s, clean=collapse, authors=authors_short, figures_text=figures_text,
                             post_author=post_author, post_counts=post_counts, source_name=source_label)
+        self._bodies: dict[str, Any] = {}
+        self._root_mark = f"root{secrets.token_hex(12)}/"  # no content can guess it
+
+    def issue_body(self, issue: Issue) -> Any:
+        """An issue's papers as HTML, rendered once for the index and the
+        issue's page (which differ only in ``root``: marked, replaced per page)."""
+        if issue.key not in self._bodies:
+            module = self.env.get_template("site/_issue.html.j2").make_module(vars=self.globals)
+            self._bodies[issue.key] = module.issue_body(issue, self._root_mark)  # type: ignore[attr-defined]
+        return self._bodies[issue.key]
 
     def _page(self, template: str, path: str, title: str, description: str, root: str | None = None,
               **context: Any) -> bytes:
         url_path = path[: -len("index.html")] if path.endswith("index.html") else path
+        root = "../" * path.count("/") if root is None else root
         html = self.env.get_template(f"site/{template}").render(
-            root="../" * path.count("/") if root is None else root, page_title=title, description=collapse(description)[:300],
+            root=root, page_title=title, description=collapse(description)[:300],
             canonical=f"{self.s.site_url}/{url_path}", **self.globals, **context)
-        return strip_control(html).encode("utf-8")
+        return strip_control(html.replace(self._root_mark, root)).encode("utf-8")
 
     def _describe(self, issue: Issue) -> str:
         titles = "; ".join(collapse(rp.paper.title) for rp in issue.papers[:3])
@@ -117,7 +129,8 @@ class SiteRenderer:
     def issue_page(self, issue: Issue, prev: IssueEntry | None, next_: IssueEntry | None) -> tuple[str, bytes]:
         path = f"{issue.slug}/index.html"
         return path, self._page("issue.html.j2", path, f"{collapse(issue.title)} {issue.key}",
-                                self._describe(issue), issue=issue, prev=prev, next=next_, og_type="article")
+                                self._describe(issue), issue=issue, body=self.issue_body(issue), prev=prev, next=next_,
+                                og_type="article")
 
     def weeks_index(self, weeks: list[tuple[str, str]]) -> bytes:
         """weekly/index.html: every weekly issue, newest first."""
@@ -131,7 +144,8 @@ class SiteRenderer:
             months.setdefault(month_label(e.day), []).append(e)
         return self._page("index.html.j2", "index.html", self.s.title,
                           self._describe(latest) if latest else self.s.description,
-                          latest=latest, recent_months=list(months.items()), weeks=(weeks or [])[:8])
+                          latest=latest, body=self.issue_body(latest) if latest else "",
+                          recent_months=list(months.items()), weeks=(weeks or [])[:8])
 
     def archive(self, entries: list[IssueEntry]) -> bytes:
         counts: dict[str, list[IssueEntry]] = {}

@@ -24,10 +24,32 @@ def bundled_dir() -> Path:
     raise RuntimeError("the bundled templates are missing; reinstall newsletter")
 
 
+def bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates, kept between runs in ``$XDG_CACHE_HOME/newsletter``
+    (compiling them is most of a small build's time). Entries are keyed by the
+    template's source, so an edited template is compiled again. The folder
+    must be the user's own and closed to others (cached code is run); when it
+    is not, or cannot be made, templates are compiled each run."""
+    import os
+    import stat
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = Path(base) / "newsletter" / "templates"
+    try:
+        folder.mkdir(parents=True, mode=0o700, exist_ok=True)
+        st = folder.lstat()
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o022:
+            return None
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
 @lru_cache(maxsize=8)
 def environment(user_dir: str | None = None) -> jinja2.Environment:
     dirs = ([user_dir] if user_dir else []) + [str(bundled_dir())]
     env = jinja2.Environment(
+        bytecode_cache=bytecode_cache(),
         loader=jinja2.FileSystemLoader(dirs),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "mjml.j2", "xml.j2")),
         keep_trailing_newline=True,

@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from newsletter.http import HttpClient
 from newsletter.mailing import Window
 from newsletter.models import Post
+
+if TYPE_CHECKING:  # requests is only imported by a run that fetches
+    from newsletter.http import HttpClient
 
 
 class Reporter(Protocol):

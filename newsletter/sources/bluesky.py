@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newsletter.errors import AuthError, MalformedResponse, SourceError
-from newsletter.http import HttpClient
 from newsletter.links import arxiv_ids_in
 from newsletter.models import Post
 from newsletter.settings import setting
 from newsletter.sources.base import SearchResult, Source, SourceContext
 from newsletter.sources.common import BadRecord, Page, count, paginate, parse_time, skipping, text
+
+if TYPE_CHECKING:
+    from newsletter.http import HttpClient
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,150 @@
+"""A day's ranking is stored once and read by later builds; anything it was
+made from changing (posts, links, papers, embeds, the day's list, the rule)
+makes the next read rank again, so a stored ranking never differs from a
+fresh one."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from conftest import make_config
+from factories import T0, paper, xpost
+from newsletter import pipeline
+from newsletter.models import Post
+from newsletter.rank import RankingRule, rank
+from newsletter.store import Archive
+
+DAY = date(2026, 7, 31)
+OTHER = date(2026, 7, 30)
+
+
+def fresh(cfg, a: Archive, day: date):
+    """What ranking the archive from scratch gives (never stored)."""
+    return tuple(rank(a.day_papers(day), pipeline.daily_posts(cfg, a, day), RankingRule.from_config(cfg.ranking)))
+
+
+def stored_rows(a: Archive) -> set[str]:
+    return {r[0] for r in a.db.execute("SELECT day FROM ranked_days")}
+
+
+def odd_post(rng: random.Random, i: int, ids: tuple[str, ...]) -> Post:
+    """Posts with the shapes an old or hostile archive can hold: odd figures,
+    late posts, several links, imported sources."""
+    likes = rng.choice([0, 5, 30, 80, 400, -3, True, "12", 10**12, 2.5])
+    post = xpost(i, ids, retweets=rng.choice([0, 10, 60]), likes=likes,
+                 created=T0 + timedelta(hours=rng.choice([0, 30, 200])), text=f"post {i} <b>&</b>")
+    if rng.random() < 0.2:
+        post = Post(source="imported-blog", post_id=str(i), url="", author_handle="", author_name="Blog",
+                    text="t", created_at=None, metrics={"score": rng.choice([10, 60, "x"])}, collected_at=T0,
+                    arxiv_ids=ids)
+    return post
+
+
+def test_stored_ranking_always_equals_a_fresh_one_through_every_kind_of_change(tmp_path):
+    cfg = make_config(tmp_path, ranking={"min_paper_score": 50, "min_post_score": 25})
+    rng = random.Random(7)
+    ids = [f"2607.{i:05d}" for i in range(12)]
+    with Archive(cfg.store_path) as a:
+        a.save_day_papers(DAY, [paper(i) for i in ids[:8]])
+        a.save_day_papers(OTHER, [paper(i) for i in ids[8:]])
+        for day in (DAY, OTHER):
+            a.save_issue(day, T0, 8)
+        n = 0
+
+        def check() -> None:
+            for day in (DAY, OTHER):
+                assert pipeline.load_issue(cfg, a, day).papers == fresh(cfg, a, day)
+            assert stored_rows(a) == {DAY.isoformat(), OTHER.isoformat()}  # both stored again
+
+        def new_posts(k: int) -> list[Post]:
+            nonlocal n
+            out = []
+            for _ in range(k):
+                n += 1
+                out.append(odd_post(rng, n, tuple(rng.sample(ids, rng.choice([1, 1, 2])))))
+            return out
+
+        a.save_posts(new_posts(60))
+        check()
+        mutations = [
+            lambda: a.save_posts(new_posts(5)),  # new posts and links
+            lambda: a.save_posts([xpost(rng.randint(1, n), rng.choice(ids), likes=rng.choice([0, 900]))]),  # refigured
+            lambda: a.set_embed("x", str(rng.randint(1, n)), "<blockquote>embed</blockquote>"),
+            lambda: a.remove_posts("x", arxiv_id=rng.choice(ids)),
+            lambda: a.remove_posts("imported-blog", day=DAY),
+            lambda: a.save_day_papers(DAY, [paper(i, title=f"Retitled {rng.random()}") for i in ids[:8]]),
+            lambda: a.save_day_papers(DAY, [paper(i) for i in ids[:6]]),  # the day's list shrinks
+            lambda: a.save_day_papers(DAY, [paper(i, has_pdf=rng.random() < 0.5) for i in ids[:8]]),
+            lambda: a.save_day_papers(OTHER, [paper(i) for i in ids[7:]]),  # a paper moves between days
+        ]
+        for step in range(40):
+            rng.choice(mutations)()
+            check()
+
+
+def test_a_build_reads_the_stored_ranking_and_a_new_rule_ranks_again(tmp_path, monkeypatch):
+    cfg = make_config(tmp_path)
+    with Archive(cfg.store_path) as a:
+        a.save_day_papers(DAY, [paper("2607.00001"), paper("2607.00002")])
+        a.save_posts([xpost(1, "2607.00001", likes=70), xpost(2, "2607.00002", likes=40)])
+        a.save_issue(DAY, T0, 2)
+        assert [rp.paper.arxiv_id for rp in pipeline.load_issue(cfg, a, DAY).papers] == ["2607.00001"]
+
+        def no_ranking(*args, **kw):
+            raise AssertionError("ranked again although nothing changed")
+
+        monkeypatch.setattr(pipeline, "rank", no_ranking)
+        pipeline.build_day(cfg, DAY, a)  # every output from the stored ranking
+        monkeypatch.undo()
+        lower = make_config(tmp_path, ranking={"min_paper_score": 30})
+        assert [rp.paper.arxiv_id for rp in pipeline.load_issue(lower, a, DAY).papers] == ["2607.00001", "2607.00002"]
+        assert len(pipeline.load_issue(cfg, a, DAY).papers) == 1  # and back
+
+
+def test_a_read_only_archive_still_ranks(tmp_path):
+    cfg = make_config(tmp_path)
+    with Archive(cfg.store_path) as a:
+        a.save_day_papers(DAY, [paper("2607.00001")])
+        a.save_posts([xpost(1, "2607.00001", likes=70)])
+        a.save_issue(DAY, T0, 1)
+    with Archive(cfg.store_path) as a:
+        a.db.execute("PRAGMA query_only = ON")  # every write fails as on a read-only file (also for root)
+        assert len(pipeline.load_issue(cfg, a, DAY).papers) == 1
+        assert stored_rows(a) == set()
+
+
+def test_ranking_inside_an_open_transaction_is_not_stored_but_correct(tmp_path):
+    cfg = make_config(tmp_path)
+    with Archive(cfg.store_path) as a:
+        a.save_day_papers(DAY, [paper("2607.00001")])
+        a.save_posts([xpost(1, "2607.00001", likes=70)])
+        a.save_issue(DAY, T0, 1)
+        with a.transaction():
+            assert len(pipeline.load_issue(cfg, a, DAY).papers) == 1
+        assert stored_rows(a) == set()
+        pipeline.load_issue(cfg, a, DAY)
+        assert stored_rows(a) == {DAY.isoformat()}
+
+
+def test_an_older_archive_gains_the_table_and_ranks_the_same(tmp_path):
+    """Archives written before the stored rankings: the migration adds the
+    table and triggers, and the first read ranks and stores."""
+    import sqlite3
+
+    from newsletter import store
+
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    for script in store.MIGRATIONS[:-1]:
+        for statement in store._statements(script):
+            db.execute(statement)
+    db.execute(f"PRAGMA user_version = {len(store.MIGRATIONS) - 1}")
+    db.close()
+    cfg = make_config(tmp_path, store={"path": str(path)})
+    with Archive(path) as a:
+        a.save_day_papers(DAY, [paper("2607.00001")])
+        a.save_posts([xpost(1, "2607.00001", likes=70)])
+        a.save_issue(DAY, T0, 1)
+        assert pipeline.load_issue(cfg, a, DAY).papers == fresh(cfg, a, DAY)
+        assert stored_rows(a) == {DAY.isoformat()}
