@@ -139,14 +139,10 @@ MIGRATIONS = [
         DELETE FROM ranked_days WHERE day IN (SELECT d.day FROM post_papers pp JOIN day_papers d USING (arxiv_id)
                                               WHERE pp.source = NEW.source AND pp.post_id = NEW.post_id);
     END;
-    CREATE TRIGGER ranked_post_deleted BEFORE DELETE ON posts BEGIN
-        DELETE FROM ranked_days WHERE day IN (SELECT d.day FROM post_papers pp JOIN day_papers d USING (arxiv_id)
-                                              WHERE pp.source = OLD.source AND pp.post_id = OLD.post_id);
-    END;
     CREATE TRIGGER ranked_link_added AFTER INSERT ON post_papers BEGIN
         DELETE FROM ranked_days WHERE day IN (SELECT day FROM day_papers WHERE arxiv_id = NEW.arxiv_id);
     END;
-    CREATE TRIGGER ranked_link_removed AFTER DELETE ON post_papers BEGIN
+    CREATE TRIGGER ranked_link_removed AFTER DELETE ON post_papers BEGIN  -- a post goes with its links (FK)
         DELETE FROM ranked_days WHERE day IN (SELECT day FROM day_papers WHERE arxiv_id = OLD.arxiv_id);
     END;
     CREATE TRIGGER ranked_paper_updated AFTER UPDATE ON papers BEGIN

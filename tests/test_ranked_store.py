@@ -77,6 +77,7 @@ def test_stored_ranking_always_equals_a_fresh_one_through_every_kind_of_change(t
             lambda: a.save_day_papers(DAY, [paper(i) for i in ids[:6]]),  # the day's list shrinks
             lambda: a.save_day_papers(DAY, [paper(i, has_pdf=rng.random() < 0.5) for i in ids[:8]]),
             lambda: a.save_day_papers(OTHER, [paper(i) for i in ids[7:]]),  # a paper moves between days
+            lambda: a.save_day_papers(OTHER, []),  # a day emptied (re-fetched with --replace)
         ]
         for step in range(40):
             rng.choice(mutations)()
