@@ -383,11 +383,12 @@ def _render_chunk(jobs: list[Any]) -> list[tuple[str, bytes]]:
 def _issue_pages(r: Any, cache: _IssueCache, jobs: list[Any]) -> dict[str, bytes]:
     """Issue pages; a first build of a large archive renders them on every
     core (forked workers inherit the loaded issues, so nothing is re-read)."""
-    import multiprocessing
-    import os
-
     workers = min(os.cpu_count() or 1, 8)
-    if len(jobs) < 200 or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if len(jobs) < 200 or workers < 2:
+        return dict(_render_chunk_with(r, cache, jobs))
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
         return dict(_render_chunk_with(r, cache, jobs))
     chunks = [jobs[i::workers] for i in range(workers)]
     _FORKED.update(renderer=r, cache=cache)

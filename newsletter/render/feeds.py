@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from feedgen.entry import FeedEntry
+from markupsafe import Markup
 from feedgen.feed import FeedGenerator
 
 from newsletter import __version__
@@ -96,8 +97,11 @@ class _Html:
     def paper(self, rp: RankedPaper) -> str:
         return strip_control(self.paper_t.render(rp=rp, **self.globals)).strip()
 
-    def daily(self, issue: Issue) -> str:
-        return strip_control(self.daily_t.render(issue=issue, **self.globals)).strip()
+    def daily(self, issue: Issue, bodies: dict[str, str] | None = None) -> str:
+        """The whole issue; ``bodies`` (the papers' HTML from ``paper``, a
+        daily issue's only) are reused instead of rendered again."""
+        extra = {"paper_body": lambda rp: Markup(bodies[rp.paper.arxiv_id])} if bodies and not issue.week else {}
+        return strip_control(self.daily_t.render(issue=issue, **self.globals, **extra)).strip()
 
 
 def _feed_title(s: FeedSettings, name: str) -> str:
@@ -195,7 +199,7 @@ def _json_feed(s: FeedSettings, name: str, items: list[dict]) -> bytes:
     if s.icon:
         feed["icon"] = s.icon
         feed["favicon"] = s.icon
-    return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return (json.dumps(feed, ensure_ascii=False) + "\n").encode("utf-8")  # compact: C encoder, 10x faster
 
 
 def render_feeds(issues: list[Issue], s: FeedSettings, templates_dir: str | None = None) -> dict[str, bytes]:
@@ -205,7 +209,8 @@ def render_feeds(issues: list[Issue], s: FeedSettings, templates_dir: str | None
     html = _Html(templates_dir)
     updated = max(i.created_at for i in issues).astimezone(timezone.utc)
     paper_html = {(i.date, rp.paper.arxiv_id): html.paper(rp) for i in issues for rp in i.papers}
-    daily_html = {i.date: html.daily(i) for i in issues}
+    daily_html = {i.date: html.daily(i, {rp.paper.arxiv_id: paper_html[(i.date, rp.paper.arxiv_id)] for rp in i.papers})
+                  for i in issues}
     out: dict[str, bytes] = {}
     for kind in ("atom", "rss"):
         papers = _generator(s, "papers", kind, updated)

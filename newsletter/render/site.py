@@ -6,8 +6,9 @@ base path; canonical and card URLs are absolute."""
 
 from __future__ import annotations
 
+import html
 import json
-import secrets
+import os
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -103,7 +104,7 @@ class SiteRenderer:
         self.globals = dict(site=s, clean=collapse, authors=authors_short, figures_text=figures_text,
                             post_author=post_author, post_counts=post_counts, source_name=source_label)
         self._bodies: dict[str, Any] = {}
-        self._root_mark = f"root{secrets.token_hex(12)}/"  # no content can guess it
+        self._root_mark = f"root{os.urandom(12).hex()}/"  # no content can guess it
 
     def issue_body(self, issue: Issue) -> Any:
         """An issue's papers as HTML, rendered once for the index and the
@@ -208,8 +209,7 @@ class SiteRenderer:
         weeks = list(weeks)
         if weeks:
             urls += [f"{self.s.site_url}/weekly/"] + [f"{self.s.site_url}/weekly/{w}/" for w in weeks]
-        from xml.sax.saxutils import escape
-        body = "".join(f"<url><loc>{escape(u)}</loc></url>\n" for u in urls)
+        body = "".join(f"<url><loc>{html.escape(u, quote=False)}</loc></url>\n" for u in urls)  # XML text
         return ('<?xml version="1.0" encoding="UTF-8"?>\n'
                 '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + body + "</urlset>\n").encode()
 
