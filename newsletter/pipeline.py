@@ -316,10 +316,7 @@ def build_day(cfg: Config, day: date, archive: Archive) -> BuildSummary:
     """Render a day's outputs from the archive, then write them atomically.
     Output folders are checked and everything is rendered before anything is
     written, so a failure leaves the published files as they were."""
-    from newsletter.render.email import EmailSettings, render_email
-    from newsletter.render.feeds import FeedSettings, render_feeds
-    from newsletter.render.markdown import post_filename, render_post
-    from newsletter.render.templates import template_errors
+    from newsletter import parallel
 
     mailing.require_mailing_day(day)
     dirs = {"[output] posts_dir": cfg.posts_dir, "[output] feeds_dir": cfg.feeds_dir,
@@ -330,11 +327,23 @@ def build_day(cfg: Config, day: date, archive: Archive) -> BuildSummary:
     if not issue.papers:
         raise _nothing(cfg, archive, issue, "nothing was written")
     templates = _templates(cfg)
-    with template_errors():
-        outputs: dict[Path, str | bytes] = {cfg.posts_dir / post_filename(day): render_post(issue, templates)}
-        feeds = render_feeds(cache.recent(cfg.feeds.issues), FeedSettings.from_config(cfg), templates)
-        email = render_email(issue, EmailSettings.from_config(cfg), templates)
-        site = plan_site(cfg, archive, cache, {day}, feeds)
+    recent = cache.recent(cfg.feeds.issues)
+    from newsletter.render.templates import template_errors  # Jinja, before the fork: both sides use it
+
+    feeds_job = parallel.in_background(lambda: _main_feeds(cfg, recent, templates))  # on the other core
+    from newsletter.render.email import EmailSettings, render_email
+    from newsletter.render.markdown import post_filename, render_post
+
+    try:
+        with template_errors():
+            outputs: dict[Path, str | bytes] = {cfg.posts_dir / post_filename(day): render_post(issue, templates)}
+            email = render_email(issue, EmailSettings.from_config(cfg), templates)
+            site = plan_site(cfg, archive, cache, {day}, {})
+    except BaseException:
+        feeds_job.abandon()
+        raise
+    feeds = feeds_job.result()
+    site.files.update({cfg.site_dir / "feeds" / name: data for name, data in feeds.items()})
     outputs.update({cfg.feeds_dir / name: data for name, data in feeds.items()})
     outputs[cfg.email_dir / f"{day.isoformat()}.html"] = email.html
     outputs[cfg.email_dir / f"{day.isoformat()}.txt"] = email.text
@@ -345,6 +354,14 @@ def build_day(cfg: Config, day: date, archive: Archive) -> BuildSummary:
     archive.set_meta(SITE_FINGERPRINT, site.fingerprint)
     return BuildSummary(day, paths + written, len(issue.papers), unchanged=len(site.files) - len(written),
                         site_index=cfg.site_dir / "index.html")
+
+
+def _main_feeds(cfg: Config, recent: list[Issue], templates: str | None) -> dict[str, bytes]:
+    from newsletter.render.feeds import FeedSettings, render_feeds
+    from newsletter.render.templates import template_errors
+
+    with template_errors():
+        return render_feeds(recent, FeedSettings.from_config(cfg), templates)
 
 
 class _IssueCache:
@@ -431,9 +448,8 @@ def plan_site(cfg: Config, archive: Archive, cache: _IssueCache, changed: set[da
     pages and their neighbours', the index, their months, their categories
     (pages and feeds), the shared lists. A first build, or new templates or
     settings, render everything. Nothing is written here."""
-    from newsletter.render.feeds import FeedSettings, render_category_feeds
-    from newsletter.render.site import (STATIC, IssueEntry, SiteRenderer, SiteSettings, by_year, category_hits,
-                                        category_path, entry_of, month_key, months)
+    from newsletter import parallel
+    from newsletter.render.site import IssueEntry, SiteRenderer, SiteSettings, category_hits, category_path, entry_of
 
     settings = SiteSettings.from_config(cfg)
     fingerprint = _site_fingerprint(cfg, settings)
@@ -446,9 +462,32 @@ def plan_site(cfg: Config, archive: Archive, cache: _IssueCache, changed: set[da
     archive.save_site_entries(fresh)
     stored.update(fresh)
     entries = [e for e in (IssueEntry.from_json(stored[d]) for d in sorted(stored, reverse=True)) if e.papers]
-    days = [e.day for e in entries]
     out: dict[str, bytes] = {}
+    hits = category_hits(entries)
+    touched = {c for e in [*before.values(), *(IssueEntry.from_json(stored[d]) for d in changed if d in stored)]
+               for p in e.papers for c in p.categories}
+    terms = [t for t in hits if full or t in touched or not (site / category_path(t)).exists()]
+    category_feeds = parallel.in_background(lambda: _category_feeds(cfg, [(t, hits[t]) for t in terms]))
+    try:
+        _site_pages(r, cfg, archive, cache, changed, full, built_weeks, entries, hits, terms, out)
+    except BaseException:
+        category_feeds.abandon()
+        raise
+    feeds = {**feeds, **category_feeds.result()}
+    files = {site / path: data for path, data in out.items()}
+    files.update({site / "feeds" / name: data for name, data in feeds.items()})
+    files.update({cfg.feeds_dir / name: data for name, data in feeds.items() if name.startswith("category/")})
+    return SitePlan(files, fingerprint)
 
+
+def _site_pages(r: Any, cfg: Config, archive: Archive, cache: _IssueCache, changed: set[date], full: bool,
+                built_weeks: tuple[str, ...], entries: list[Any], hits: dict[str, Any], terms: list[str],
+                out: dict[str, bytes]) -> None:
+    """The pages ``plan_site`` decided on, into ``out`` (path -> bytes)."""
+    from newsletter.render.site import STATIC, IssueEntry, by_year, category_path, month_key, months
+
+    site = cfg.site_dir
+    days = [e.day for e in entries]
     pages = set(days) if full else {d for d in days if d in changed or not (site / f"{IssueEntry(d, ()).slug}").is_dir()}
     for d in list(pages):
         i = days.index(d)
@@ -463,27 +502,19 @@ def plan_site(cfg: Config, archive: Archive, cache: _IssueCache, changed: set[da
     weeks = [w for w in weeks if (site / "weekly" / w / "index.html").exists() or w in built_weeks]
     out["index.html"] = r.index(cache.get(days[0]) if days else None, entries, weeks)
     out["archive/index.html"] = r.archive(entries)
-    by_month = months(entries)
-    for key, month_entries in by_month.items():
+    for key, month_entries in months(entries).items():
         if full or any(month_key(d) == key for d in changed) or not (site / "archive" / key).is_dir():
             path, data = r.month(key, month_entries)
             out[path] = data
-    hits = category_hits(entries)
-    touched = {c for e in [*before.values(), *(IssueEntry.from_json(stored[d]) for d in changed if d in stored)]
-               for p in e.papers for c in p.categories}
-    fs = FeedSettings.from_config(cfg)
-    for term, term_hits in hits.items():
-        if full or term in touched or not (site / category_path(term)).exists():
-            path, data = r.category(term, term_hits)
-            out[path] = data
-            changed_years = {d.year for d in changed}
-            for year, year_hits in by_year(term_hits).items():
-                year_page = site / category_path(term).replace("index.html", f"{year}/index.html")
-                if full or year in changed_years or not year_page.exists():
-                    path, data = r.category_year(term, year, year_hits)
-                    out[path] = data
-            for name, feed in render_category_feeds(term, term_hits, fs).items():
-                feeds = {**feeds, name: feed}
+    changed_years = {d.year for d in changed}
+    for term in terms:
+        path, data = r.category(term, hits[term])
+        out[path] = data
+        for year, year_hits in by_year(hits[term]).items():
+            year_page = site / category_path(term).replace("index.html", f"{year}/index.html")
+            if full or year in changed_years or not year_page.exists():
+                path, data = r.category_year(term, year, year_hits)
+                out[path] = data
     out["category/index.html"] = r.categories(hits)
     out["subscribe/index.html"] = r.subscribe()
     out["404.html"] = r.not_found()
@@ -492,10 +523,16 @@ def plan_site(cfg: Config, archive: Archive, cache: _IssueCache, changed: set[da
     out["search.json"] = r.search_index(entries)
     for name in STATIC:
         out[name] = r.static(name)
-    files = {site / path: data for path, data in out.items()}
-    files.update({site / "feeds" / name: data for name, data in feeds.items()})
-    files.update({cfg.feeds_dir / name: data for name, data in feeds.items() if name.startswith("category/")})
-    return SitePlan(files, fingerprint)
+
+
+def _category_feeds(cfg: Config, items: list[tuple[str, Any]]) -> dict[str, bytes]:
+    from newsletter.render.feeds import FeedSettings, render_category_feeds
+
+    fs = FeedSettings.from_config(cfg)
+    out: dict[str, bytes] = {}
+    for term, term_hits in items:
+        out.update(render_category_feeds(term, term_hits, fs))
+    return out
 
 
 # ---------------------------------------------------------------- delivery

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import html as htmlmod
 
-import nh3
-from lxml import etree
-from lxml import html as lxml_html
+# nh3 and lxml are imported where used: most runs (a build, a send) publish
+# embeds that were checked when fetched, or none, and need neither
 
 WIDGETS = '<script async src="https://platform.twitter.com/widgets.js" charset="utf-8"></script>'
 TAGS = {"blockquote", "p", "a", "br"}
@@ -25,6 +24,9 @@ ATTRIBUTES = {
 def _tree(fragment: str) -> list[tuple[object, ...]] | None:
     """A comparable form of an HTML fragment: (tag, attributes, text, tail) in
     document order, entities decoded."""
+    from lxml import etree
+    from lxml import html as lxml_html
+
     try:
         nodes = lxml_html.fragments_fromstring(fragment)
     except (etree.ParserError, ValueError):
@@ -55,6 +57,9 @@ def safe_tweet_embed(markup: str | None) -> str | None:
         return None
     if "<script" in low or "<!" in body or "<?" in body or "\x00" in body or "`" in body:
         return None
+    import nh3
+    from lxml import html as lxml_html
+
     clean = nh3.clean(body, tags=TAGS, attributes=ATTRIBUTES, url_schemes={"https"}, link_rel=None,
                       strip_comments=True)
     original, kept = _tree(body), _tree(clean)

@@ -435,6 +435,8 @@ def served(tmp_path):
     thread.start()
     yield cfg, f"http://127.0.0.1:{server.effective_port}"
     server.close()
+    server.task_dispatcher.shutdown()  # its worker threads too
+    thread.join(timeout=10)
 
 
 def test_head_has_no_body_and_big_bodies_are_refused(served):

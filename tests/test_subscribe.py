@@ -405,6 +405,7 @@ def test_a_person_subscribes_confirms_chooses_topics_and_gets_their_issue(tmp_pa
                 browser.close()
         finally:
             server.close()
+            server.task_dispatcher.shutdown()  # its worker threads too
     with Archive(cfg.store_path) as a:
         a.db.execute("DELETE FROM deliveries")
         mailer, _ = dry_run_day(cfg, DAY, a, Seams(env=ENV))
