@@ -143,6 +143,14 @@ class SubscriberStore:
                  resubscribe: bool = False, source: str = "import") -> dict[str, int]:
         """``add`` for many (email, name) rows in one transaction; counts by result."""
         results: dict[str, int] = {}
+        stamp = _iso(now)
+        as_json: dict[Preferences, str] = {}  # most rows share a few preference sets
+
+        def prefs_json(p: Preferences) -> str:
+            if p not in as_json:
+                as_json[p] = p.to_json()
+            return as_json[p]
+
         with self.a.transaction():
             existing = {r[0].lower(): r[1] for r in self.db.execute("SELECT email, status FROM subscribers")}
             new, again = [], []
@@ -151,11 +159,11 @@ class SubscriberStore:
                 email, name = row[0], row[1]
                 prefs = row[2] if len(row) > 2 else None
                 if prefs is not None and email.lower() in existing:
-                    prefs_updates.append((prefs.to_json(), email))
+                    prefs_updates.append((prefs_json(prefs), email))
                 status = existing.get(email.lower())
                 if status is None:
-                    new.append((email, name, "subscribed", _iso(now), _iso(now), (prefs or Preferences()).to_json(),
-                                source, _iso(now), "", _iso(now)))
+                    new.append((email, name, "subscribed", stamp, stamp, prefs_json(prefs or Preferences()),
+                                source, stamp, "", stamp))
                     existing[email.lower()] = "subscribed"
                     key = "added"
                 elif status == "subscribed":
@@ -163,7 +171,7 @@ class SubscriberStore:
                 elif status == "pending":
                     key = "exists"
                 elif resubscribe:
-                    again.append((_iso(now), email))
+                    again.append((stamp, email))
                     existing[email.lower()] = "subscribed"
                     key = "resubscribed"
                 else:
