@@ -9,8 +9,26 @@ from __future__ import annotations
 import sys
 
 
+GLOBAL_FLAGS = {"--quiet", "-q", "--debug"}
+GLOBAL_VALUES = {"--config", "-c"}
+
+
+def _without_global_options(args: list[str]) -> list[str]:
+    """The arguments after the top-level options (they do not change any help
+    text); anything unexpected is left for Typer to judge."""
+    i = 0
+    while i < len(args):
+        if args[i] in GLOBAL_FLAGS or args[i].startswith("--config="):
+            i += 1
+        elif args[i] in GLOBAL_VALUES and i + 1 < len(args) and args[i + 1] != "--help":
+            i += 2
+        else:
+            break
+    return args[i:]
+
+
 def main() -> None:
-    args = sys.argv[1:]
+    args = _without_global_options(sys.argv[1:])
     if args and args[-1] == "--help":
         from newsletter._help_text import HELP
 

@@ -3,7 +3,11 @@ arXiv API and X formats, then one table of figures, each beside the naive
 baseline it should beat, measured in the same run. Not a test: it asserts
 nothing about time (CI runs it once with --small to keep it working).
 
-    python scripts/bench.py [--papers 2000] [--posts 20000] [--retweets 4000] [--small]
+    python scripts/bench.py [--papers 2000] [--posts 20000] [--retweets 4000] [--small] [--no-stress]
+
+Run it from an install with its bytecode compiled (pip does that; the script
+compiles the package first, since a checkout run with PYTHONDONTWRITEBYTECODE
+would otherwise compile every module on every start-up).
 """
 
 from __future__ import annotations
@@ -40,6 +44,16 @@ from newsletter import mailing  # noqa: E402
 DAY = date(2026, 7, 31)
 NOW = datetime(2026, 8, 2, 12, tzinfo=timezone.utc)
 BIN = str(Path(sys.executable).parent / "newsletter")
+
+
+PEAK = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, "
+        "stderr=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+
+
+def peak_mb(args: list[str], env: dict[str, str]) -> float:
+    """Peak resident memory of a command (and the processes it forks), in MB."""
+    out = subprocess.run([sys.executable, "-c", PEAK, *args], env=env, capture_output=True, text=True, check=True)
+    return int(out.stdout) / 1024
 
 
 def median_time(fn, runs: int) -> float:
@@ -129,9 +143,14 @@ def main() -> None:
     ap.add_argument("--messages", type=int, default=400)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--small", action="store_true", help="a quick run on small sizes (what CI does)")
+    ap.add_argument("--no-stress", dest="stress", action="store_false",
+                    help="skip the stress day (every paper hot: 2,000 papers in one issue)")
     a = ap.parse_args()
     if a.small:
         a.papers, a.posts, a.retweets, a.subscribers, a.messages, a.runs = 200, 1000, 200, 2000, 16, 1
+    import compileall
+    import newsletter
+    compileall.compile_dir(str(Path(newsletter.__file__).parent), quiet=1)
     rows: list[tuple[str, str, str]] = []
 
     def row(what: str, ours: str, baseline: str) -> None:
@@ -157,7 +176,7 @@ max_posts = 1000000
 min_paper_score = 50
 """)
     from newsletter import config as config_mod
-    from newsletter.pipeline import NullReporter, Seams, build_day, fetch_day
+    from newsletter.pipeline import NullReporter, Seams, build_day, fetch_day, load_issue
     from newsletter.store import Archive
 
     cfg = config_mod.load(work / "newsletter.toml")
@@ -174,24 +193,48 @@ min_paper_score = 50
         f"{a.papers} with one search per paper")
     row("fetch", f"{fetch_time:.2f} s (+ {sum(sleeps):.0f} s of pacing and backoff waits, counted but not slept)", "-")
 
-    env = {**os.environ, "NEWSLETTER_CONFIG": str(work / "newsletter.toml")}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["NEWSLETTER_CONFIG"] = str(work / "newsletter.toml")
 
-    def cli(*args: str) -> None:
-        subprocess.run([BIN, "--quiet", *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       check=False)
+    def cli(*args: str, config: Path = work / "newsletter.toml") -> None:
+        subprocess.run([BIN, "--quiet", *args], env={**env, "NEWSLETTER_CONFIG": str(config)},
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
 
-    with Archive(cfg.store_path) as arch:
-        build_day(cfg, DAY, arch)  # the first build renders the whole site; the daily case is a rebuild
-    build_wall = median_time(lambda: cli("build", "--date", DAY.isoformat()), a.runs)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    cli("build", "--date", DAY.isoformat())
-    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
-    bare = median_time(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), a.runs)
-    row("build of the day (post + feeds + email + site), wall, start-up included",
-        f"{build_wall:.2f} s, peak {peak:.0f} MB", "-")
-    helpt = median_time(lambda: cli("--help"), a.runs)
-    row("newsletter --help", f"{helpt * 1000:.0f} ms", f"bare python -c pass {bare * 1000:.0f} ms "
-                                                        f"({helpt / bare:.1f}x)")
+    def build_figures(config: Path) -> tuple[float, float, float, int]:
+        """(rebuild wall, its peak MB, a build that must rank again, papers in the issue)"""
+        c = config_mod.load(config)
+        with Archive(c.store_path) as arch:
+            ranked = len(build_day(c, DAY, arch).files) and len(load_issue(c, arch, DAY).papers)
+        wall = median_time(lambda: cli("build", "--date", DAY.isoformat(), config=config), a.runs)
+        peak = peak_mb([BIN, "--quiet", "build", "--date", DAY.isoformat()], {**env, "NEWSLETTER_CONFIG": str(config)})
+
+        def unranked() -> None:
+            with Archive(c.store_path) as arch:
+                arch.db.execute("DELETE FROM ranked_days")  # as after 'signals import' or a new rule
+            cli("build", "--date", DAY.isoformat(), config=config)
+
+        cold = median_time(unranked, max(1, a.runs // 2))
+        return wall, peak, cold, ranked
+
+    wall, peak, cold, ranked = build_figures(work / "newsletter.toml")
+    row(f"build of the day ({ranked} papers in the issue; post + 6 feeds + email + website), wall, start-up included",
+        f"{wall:.2f} s, peak {peak:.0f} MB", f"{cold:.2f} s when the day must be ranked again (all its posts read)")
+    bare = median_time(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), max(a.runs, 5))
+    helpt = median_time(lambda: cli("--help"), max(a.runs, 5))
+    row("newsletter --help", f"{helpt * 1000:.0f} ms ({helpt / bare:.1f}x bare Python)",
+        f"bare python -c pass {bare * 1000:.0f} ms")
+    if a.stress:
+        stress = Path(tempfile.mkdtemp(prefix="bench-stress-"))
+        up2 = Upstream(a.papers, a.posts, a.retweets, uniform=True)
+        (stress / "newsletter.toml").write_text((work / "newsletter.toml").read_text().replace(up.base, up2.base))
+        c2 = config_mod.load(stress / "newsletter.toml")
+        with Archive(c2.store_path) as arch:
+            fetch_day(c2, DAY, arch, Seams(now=lambda: NOW, env={"X_BEARER_TOKEN": "t"}, sleep=lambda s: None),
+                      NullReporter())
+        wall2, peak2, cold2, ranked2 = build_figures(stress / "newsletter.toml")
+        row(f"stress: every paper hot ({ranked2} papers in one issue), build wall",
+            f"{wall2:.2f} s, peak {peak2:.0f} MB", f"{cold2:.2f} s when the day must be ranked again")
+        up2.server.shutdown()
 
     from _issue import real_issue
 
@@ -200,13 +243,15 @@ min_paper_score = 50
     settings = email_mod.EmailSettings.from_config(rcfg)
     email_mod.render_email(issue, settings)
     render = median_time(lambda: email_mod.render_email(issue, settings), 50 if not a.small else 5)
+    html = email_mod.render_email(issue, settings).html
+    inliner = email_mod._inliner(email_mod._css_path(None))
+    ours_css = median_time(lambda: inliner.inline(html), 50 if not a.small else 5)
     try:
         import premailer  # type: ignore[import-not-found]
-        html = email_mod.render_email(issue, settings).html
-        pm = median_time(lambda: premailer.transform(html), 20)
-        baseline = f"premailer whole-document inlining alone {pm * 1000:.1f} ms"
+        pm = median_time(lambda: premailer.transform(html), 20 if not a.small else 3)
+        baseline = f"inlining: premailer {pm * 1000:.1f} ms, css-inline {ours_css * 1000:.2f} ms"
     except ImportError:
-        baseline = "premailer not installed (pip install premailer to compare)"
+        baseline = f"css-inline {ours_css * 1000:.2f} ms; premailer not installed (pip install '.[bench]')"
     row("email render, 20 papers (Jinja -> MJML -> css-inline -> text)", f"{render * 1000:.1f} ms", baseline)
 
     cert, key = smtpserver.make_cert(work)
