@@ -149,3 +149,28 @@ def test_an_older_archive_gains_the_table_and_ranks_the_same(tmp_path):
         a.save_issue(DAY, T0, 1)
         assert pipeline.load_issue(cfg, a, DAY).papers == fresh(cfg, a, DAY)
         assert stored_rows(a) == {DAY.isoformat()}
+
+
+def test_several_processes_ranking_at_once_agree(tmp_path):
+    """Builds and sends started together: each gets the same ranking, one
+    stores it, none fails on the lock."""
+    import subprocess
+    import sys
+
+    cfg = make_config(tmp_path)
+    with Archive(cfg.store_path) as a:
+        a.save_day_papers(DAY, [paper(f"2607.{i:05d}") for i in range(50)])
+        a.save_posts([xpost(n, f"2607.{n % 50:05d}", likes=n) for n in range(3000)])
+        a.save_issue(DAY, T0, 50)
+        expected = [rp.paper.arxiv_id for rp in fresh(cfg, a, DAY)]
+    code = (f"import sys; sys.path.insert(0, {str(__import__('pathlib').Path(__file__).parent)!r}); "
+            "from conftest import make_config; from newsletter import pipeline; from newsletter.store import Archive; "
+            "from datetime import date; from pathlib import Path; "
+            f"cfg = make_config(Path({str(tmp_path)!r})); a = Archive(cfg.store_path); "
+            f"print(' '.join(rp.paper.arxiv_id for rp in pipeline.load_issue(cfg, a, date.fromisoformat('{DAY}')).papers))")
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(4)]
+    outs = [p.communicate(timeout=120)[0].split() for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    assert outs == [expected] * 4
+    with Archive(cfg.store_path) as a:
+        assert stored_rows(a) == {DAY.isoformat()}
