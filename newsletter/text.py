@@ -25,4 +25,7 @@ def collapse(text: str | None) -> str:
         return ""
     if text.isprintable() and "  " not in text and text[0] != " " and text[-1] != " ":
         return text  # already one clean line (most archived text): no regex pass
+    plain = text.replace("\n", " ").replace("\t", " ").replace("\r", " ")
+    if plain.isprintable():  # only line breaks and tabs to fold: their only white space is " " now
+        return " ".join(plain.split())
     return _SPACE.sub(" ", strip_control(text)).strip()

@@ -45,5 +45,5 @@ def post_author(p: Post) -> str:
 
 
 def authors_short(authors: Iterable[str], limit: int = 5) -> str:
-    names = [collapse(a) for a in authors]
-    return ", ".join(names[:limit]) + (" et al." if len(names) > limit else "")
+    authors = authors if isinstance(authors, (list, tuple)) else list(authors)
+    return ", ".join(collapse(a) for a in authors[:limit]) + (" et al." if len(authors) > limit else "")

@@ -57,6 +57,9 @@ def environment(user_dir: str | None = None) -> jinja2.Environment:
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
+    from newsletter.render.email import _wrap  # the text email's paragraphs: {{ text | wrap(prefix="> ") }}
+
+    env.filters["wrap"] = _wrap
     return env
 
 
