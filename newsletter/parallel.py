@@ -56,6 +56,11 @@ class _Forked(Job[T]):
             pass
 
 
+def done(value: T) -> Job[T]:
+    """A job whose result is already known."""
+    return _Inline(lambda: value)
+
+
 def can_fork() -> bool:
     # a child of a process with other threads may inherit their held locks
     return (ENABLED and hasattr(os, "fork") and sys.platform.startswith("linux") and (os.cpu_count() or 1) > 1

@@ -330,7 +330,10 @@ def build_day(cfg: Config, day: date, archive: Archive) -> BuildSummary:
     recent = cache.recent(cfg.feeds.issues)
     from newsletter.render.templates import template_errors  # Jinja, before the fork: both sides use it
 
-    feeds_job = parallel.in_background(lambda: _main_feeds(cfg, recent, templates))  # on the other core
+    prep = prepare_site(cfg, archive, cache, {day})
+    items = prep.category_items()
+    # every feed (the six, the changed categories') on the other core, while this one renders the rest
+    feeds_job = parallel.in_background(lambda: (_main_feeds(cfg, recent, templates), _category_feeds(cfg, items)))
     from newsletter.render.email import EmailSettings, render_email
     from newsletter.render.markdown import post_filename, render_post
 
@@ -338,12 +341,13 @@ def build_day(cfg: Config, day: date, archive: Archive) -> BuildSummary:
         with template_errors():
             outputs: dict[Path, str | bytes] = {cfg.posts_dir / post_filename(day): render_post(issue, templates)}
             email = render_email(issue, EmailSettings.from_config(cfg), templates)
-            site = plan_site(cfg, archive, cache, {day}, {})
+            site = plan_site(cfg, archive, cache, {day}, {}, prep=prep)
     except BaseException:
         feeds_job.abandon()
         raise
-    feeds = feeds_job.result()
-    site.files.update({cfg.site_dir / "feeds" / name: data for name, data in feeds.items()})
+    feeds, category_feeds = feeds_job.result()
+    site.files.update({cfg.site_dir / "feeds" / name: data for name, data in {**feeds, **category_feeds}.items()})
+    site.files.update({cfg.feeds_dir / name: data for name, data in category_feeds.items()})
     outputs.update({cfg.feeds_dir / name: data for name, data in feeds.items()})
     outputs[cfg.email_dir / f"{day.isoformat()}.html"] = email.html
     outputs[cfg.email_dir / f"{day.isoformat()}.txt"] = email.text
@@ -442,42 +446,72 @@ def _site_fingerprint(cfg: Config, settings: Any) -> str:
     return h.hexdigest()
 
 
-def plan_site(cfg: Config, archive: Archive, cache: _IssueCache, changed: set[date],
-              feeds: dict[str, bytes], *, full: bool = False, built_weeks: tuple[str, ...] = ()) -> SitePlan:
-    """The website's files that ``changed`` days make different: those days'
-    pages and their neighbours', the index, their months, their categories
-    (pages and feeds), the shared lists. A first build, or new templates or
-    settings, render everything. Nothing is written here."""
-    from newsletter import parallel
+@dataclass
+class SitePrep:
+    """What ``plan_site`` decides before rendering: whether everything is
+    rendered, the issues listed, each category's hits and which categories'
+    pages and feeds change."""
+
+    renderer: Any
+    fingerprint: str
+    full: bool
+    entries: list[Any]
+    hits: dict[str, Any]
+    terms: list[str]
+
+    def category_items(self) -> list[tuple[str, Any]]:
+        return [(t, self.hits[t]) for t in self.terms]
+
+
+def prepare_site(cfg: Config, archive: Archive, cache: _IssueCache, changed: set[date], *, full: bool = False
+                 ) -> SitePrep:
     from newsletter.render.site import IssueEntry, SiteRenderer, SiteSettings, category_hits, category_path, entry_of
 
     settings = SiteSettings.from_config(cfg)
     fingerprint = _site_fingerprint(cfg, settings)
     site = cfg.site_dir
     full = full or archive.get_meta(SITE_FINGERPRINT) != fingerprint or not (site / "index.html").exists()
-    r = SiteRenderer(settings, _templates(cfg))
     stored = archive.site_entries()
     before = {d: IssueEntry.from_json(stored[d]) for d in changed if d in stored}
     fresh = {d: entry_of(cache.get(d)).to_json() for d in archive.issue_days() if d not in stored or d in changed}
     archive.save_site_entries(fresh)
     stored.update(fresh)
     entries = [e for e in (IssueEntry.from_json(stored[d]) for d in sorted(stored, reverse=True)) if e.papers]
-    out: dict[str, bytes] = {}
     hits = category_hits(entries)
     touched = {c for e in [*before.values(), *(IssueEntry.from_json(stored[d]) for d in changed if d in stored)]
                for p in e.papers for c in p.categories}
     terms = [t for t in hits if full or t in touched or not (site / category_path(t)).exists()]
-    category_feeds = parallel.in_background(lambda: _category_feeds(cfg, [(t, hits[t]) for t in terms]))
+    return SitePrep(SiteRenderer(settings, _templates(cfg)), fingerprint, full, entries, hits, terms)
+
+
+def plan_site(cfg: Config, archive: Archive, cache: _IssueCache, changed: set[date],
+              feeds: dict[str, bytes], *, full: bool = False, built_weeks: tuple[str, ...] = (),
+              prep: SitePrep | None = None) -> SitePlan:
+    """The website's files that ``changed`` days make different: those days'
+    pages and their neighbours', the index, their months, their categories
+    (pages and feeds), the shared lists. A first build, or new templates or
+    settings, render everything. Nothing is written here. ``feeds`` are
+    copied in; with ``prep`` (made earlier, its category feeds rendered by the
+    caller and in ``feeds``) the category feeds are not rendered here."""
+    from newsletter import parallel
+
+    own_prep = prep is None
+    prep = prep or prepare_site(cfg, archive, cache, changed, full=full)
+    items = prep.category_items() if own_prep else []
+    category_feeds = parallel.in_background(lambda: _category_feeds(cfg, items)) if items else parallel.done({})
+    out: dict[str, bytes] = {}
     try:
-        _site_pages(r, cfg, archive, cache, changed, full, built_weeks, entries, hits, terms, out)
+        _site_pages(prep.renderer, cfg, archive, cache, changed, prep.full, built_weeks, prep.entries, prep.hits,
+                    prep.terms, out)
     except BaseException:
         category_feeds.abandon()
         raise
     feeds = {**feeds, **category_feeds.result()}
+    site = cfg.site_dir
     files = {site / path: data for path, data in out.items()}
     files.update({site / "feeds" / name: data for name, data in feeds.items()})
     files.update({cfg.feeds_dir / name: data for name, data in feeds.items() if name.startswith("category/")})
-    return SitePlan(files, fingerprint)
+    return SitePlan(files, prep.fingerprint)
 
 
 def _site_pages(r: Any, cfg: Config, archive: Archive, cache: _IssueCache, changed: set[date], full: bool,
@@ -526,6 +560,8 @@ def _site_pages(r: Any, cfg: Config, archive: Archive, cache: _IssueCache, chang
 
 
 def _category_feeds(cfg: Config, items: list[tuple[str, Any]]) -> dict[str, bytes]:
+    if not items:
+        return {}
     from newsletter.render.feeds import FeedSettings, render_category_feeds
 
     fs = FeedSettings.from_config(cfg)
