@@ -346,8 +346,7 @@ def build_day(cfg: Config, day: date, archive: Archive) -> BuildSummary:
         feeds_job.abandon()
         raise
     feeds, category_feeds = feeds_job.result()
-    site.files.update({cfg.site_dir / "feeds" / name: data for name, data in {**feeds, **category_feeds}.items()})
-    site.files.update({cfg.feeds_dir / name: data for name, data in category_feeds.items()})
+    site.add_feeds(cfg, {**feeds, **category_feeds})
     outputs.update({cfg.feeds_dir / name: data for name, data in feeds.items()})
     outputs[cfg.email_dir / f"{day.isoformat()}.html"] = email.html
     outputs[cfg.email_dir / f"{day.isoformat()}.txt"] = email.text
@@ -429,6 +428,11 @@ class SitePlan:
     files: dict[Path, bytes]
     fingerprint: str
 
+    def add_feeds(self, cfg: Config, feeds: dict[str, bytes]) -> None:
+        """Feeds are published on the site too; category feeds also go to ``feeds_dir``."""
+        self.files.update({cfg.site_dir / "feeds" / name: data for name, data in feeds.items()})
+        self.files.update({cfg.feeds_dir / name: data for name, data in feeds.items() if name.startswith("category/")})
+
 
 def _site_fingerprint(cfg: Config, settings: Any) -> str:
     """What, when it changes, makes every page change: the settings, the
@@ -491,8 +495,9 @@ def plan_site(cfg: Config, archive: Archive, cache: _IssueCache, changed: set[da
     pages and their neighbours', the index, their months, their categories
     (pages and feeds), the shared lists. A first build, or new templates or
     settings, render everything. Nothing is written here. ``feeds`` are
-    copied in; with ``prep`` (made earlier, its category feeds rendered by the
-    caller and in ``feeds``) the category feeds are not rendered here."""
+    copied in; with ``prep`` (made earlier by the caller, who renders its
+    category feeds and adds them with ``SitePlan.add_feeds``) no feed is
+    rendered here."""
     from newsletter import parallel
 
     own_prep = prep is None
@@ -508,10 +513,9 @@ def plan_site(cfg: Config, archive: Archive, cache: _IssueCache, changed: set[da
         raise
     feeds = {**feeds, **category_feeds.result()}
     site = cfg.site_dir
-    files = {site / path: data for path, data in out.items()}
-    files.update({site / "feeds" / name: data for name, data in feeds.items()})
-    files.update({cfg.feeds_dir / name: data for name, data in feeds.items() if name.startswith("category/")})
-    return SitePlan(files, prep.fingerprint)
+    plan = SitePlan({site / path: data for path, data in out.items()}, prep.fingerprint)
+    plan.add_feeds(cfg, feeds)
+    return plan
 
 
 def _site_pages(r: Any, cfg: Config, archive: Archive, cache: _IssueCache, changed: set[date], full: bool,

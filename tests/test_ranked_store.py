@@ -103,12 +103,16 @@ def test_a_build_reads_the_stored_ranking_and_a_new_rule_ranks_again(tmp_path, m
         assert len(pipeline.load_issue(cfg, a, DAY).papers) == 1  # and back
 
 
+def one_hot_paper(a: Archive) -> None:
+    a.save_day_papers(DAY, [paper("2607.00001")])
+    a.save_posts([xpost(1, "2607.00001", likes=70)])
+    a.save_issue(DAY, T0, 1)
+
+
 def test_a_read_only_archive_still_ranks(tmp_path):
     cfg = make_config(tmp_path)
     with Archive(cfg.store_path) as a:
-        a.save_day_papers(DAY, [paper("2607.00001")])
-        a.save_posts([xpost(1, "2607.00001", likes=70)])
-        a.save_issue(DAY, T0, 1)
+        one_hot_paper(a)
     with Archive(cfg.store_path) as a:
         a.db.execute("PRAGMA query_only = ON")  # every write fails as on a read-only file (also for root)
         assert len(pipeline.load_issue(cfg, a, DAY).papers) == 1
@@ -118,9 +122,7 @@ def test_a_read_only_archive_still_ranks(tmp_path):
 def test_ranking_inside_an_open_transaction_is_not_stored_but_correct(tmp_path):
     cfg = make_config(tmp_path)
     with Archive(cfg.store_path) as a:
-        a.save_day_papers(DAY, [paper("2607.00001")])
-        a.save_posts([xpost(1, "2607.00001", likes=70)])
-        a.save_issue(DAY, T0, 1)
+        one_hot_paper(a)
         with a.transaction():
             assert len(pipeline.load_issue(cfg, a, DAY).papers) == 1
         assert stored_rows(a) == set()
@@ -144,9 +146,7 @@ def test_an_older_archive_gains_the_table_and_ranks_the_same(tmp_path):
     db.close()
     cfg = make_config(tmp_path, store={"path": str(path)})
     with Archive(path) as a:
-        a.save_day_papers(DAY, [paper("2607.00001")])
-        a.save_posts([xpost(1, "2607.00001", likes=70)])
-        a.save_issue(DAY, T0, 1)
+        one_hot_paper(a)
         assert pipeline.load_issue(cfg, a, DAY).papers == fresh(cfg, a, DAY)
         assert stored_rows(a) == {DAY.isoformat()}
 

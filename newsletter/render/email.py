@@ -182,10 +182,12 @@ def paper_views(issue: Issue, shown: list[RankedPaper], s: EmailSettings) -> lis
         p = rp.paper
         posts = tuple(PostView(collapse(x.text), post_author(x), post_counts(x), x.url)
                       for x in rp.displayed_posts[: s.posts_per_paper])
-        out.append(PaperView(rp, rp.rank, p.abs_url, p.pdf_url, collapse(p.title), authors_short(p.authors), tuple(figures_text(f) for f in rp.figures),
-                             ", ".join(p.categories), cut_at_word(p.abstract, s.abstract_chars) if p.abstract else "",
-                             posts, issue.mailing_date(p.arxiv_id) if issue.week else None,
-                             issue.is_late(p.arxiv_id) if issue.week else False))
+        out.append(PaperView(
+            rp, rp.rank, p.abs_url, p.pdf_url, title=collapse(p.title), authors=authors_short(p.authors),
+            figures=tuple(figures_text(f) for f in rp.figures), categories=", ".join(p.categories),
+            abstract=cut_at_word(p.abstract, s.abstract_chars) if p.abstract else "", posts=posts,
+            mailing_date=issue.mailing_date(p.arxiv_id) if issue.week else None,
+            late=issue.is_late(p.arxiv_id) if issue.week else False))
     return out
 
 
@@ -212,6 +214,12 @@ def _clean_value(value: Any) -> Any:
     return value
 
 
+def _mjml_inlined(mjml_source: str, css_path: str, *, keep_comments: bool = False) -> str:
+    """MJML to HTML, our rules inlined, the colour-scheme meta tags added."""
+    html = _inliner(css_path).inline(mjml2html(mjml_source, disable_comments=not keep_comments, fonts={}))
+    return html.replace("<head>", "<head>" + COLOR_SCHEME_META, 1)
+
+
 @lru_cache(maxsize=16)
 def _compiled(source: str, css_path: str) -> jinja2.Template | None:
     """The MJML template ``source`` as a Jinja template of finished HTML, or
@@ -228,8 +236,7 @@ def _compiled(source: str, css_path: str) -> jinja2.Template | None:
         return f"<!--zzjinja{len(tags) - 1}zz-->" if tag.startswith("{%") else f"zzjinja{len(tags) - 1}zz"
 
     try:
-        html = mjml2html(_JINJA_TAG.sub(mark, source), disable_comments=False, fonts={})
-        html = _inliner(css_path).inline(html)
+        html = _mjml_inlined(_JINJA_TAG.sub(mark, source), css_path, keep_comments=True)
     except Exception:  # noqa: BLE001 - MJML or the inliner refused the marked template: the long way
         return None
     found = [int(m[1] or m[2]) for m in _MARKER.finditer(html)]
@@ -239,7 +246,6 @@ def _compiled(source: str, css_path: str) -> jinja2.Template | None:
     if set(found) != set(range(len(tags))) or blocks != [i for i in range(len(tags)) if tags[i].startswith("{%")]:
         return None
     html = strip_control(_MARKER.sub(lambda m: tags[int(m[1] or m[2])], html))
-    html = html.replace("<head>", "<head>" + COLOR_SCHEME_META, 1)
     name = "email-compiled-" + hashlib.sha256(html.encode()).hexdigest()[:24] + ".html.j2"  # .html.j2: autoescaped
     _COMPILED[name] = html
     try:
@@ -287,10 +293,7 @@ def render_email(issue: Issue, s: EmailSettings, templates_dir: str | None = Non
     if compiled is not None:
         html = compiled.render(**context)
     else:
-        mjml_source = strip_control(mjml_template.render(**context))
-        html = mjml2html(mjml_source, disable_comments=True, fonts={})
-        html = _inliner(css).inline(html)
-        html = html.replace("<head>", "<head>" + COLOR_SCHEME_META, 1)
+        html = _mjml_inlined(strip_control(mjml_template.render(**context)), css)
     text = strip_control(_template(s.text_template, "email.txt.j2", templates_dir).render(**context))
     if "\n\n\n" in text:
         text = _BLANK_LINES.sub("\n\n", text)
