@@ -1,3 +1,3 @@
-from newsletter.launch import main
+from newsletter.cli import main
 
 main()

@@ -123,7 +123,9 @@ def check_folder(folder: Path, force: bool) -> None:
 
 def run(folder: Path, *, force: bool = False) -> DemoSummary:
     """Fetch and build the recorded days in ``folder``, offline."""
-    from newsletter.pipeline import Seams, build_day, fetch_day
+    from newsletter.seams import Seams
+    from newsletter.build import build_day
+    from newsletter.fetch import fetch_day
     from newsletter.store import Archive
 
     check_folder(folder, force)

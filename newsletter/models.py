@@ -11,6 +11,37 @@ from datetime import date as _date  # Issue has a field named date
 MAX_COUNT = 10**9  # beyond any plausible number of likes, points or comments
 
 
+@dataclass(frozen=True, order=True)
+class IssueKey:
+    """Which issue: a mailing day ("2026-07-31") or an ISO week ("2026-W31").
+    It names the issue in file names, titles and the delivery ledger, so a
+    daily and a weekly send of the same week never collide."""
+
+    value: str
+
+    @classmethod
+    def of_day(cls, day: date) -> "IssueKey":
+        return cls(day.isoformat())
+
+    @classmethod
+    def of_week(cls, week: str) -> "IssueKey":
+        if len(week) != 8 or week[4:6] != "-W" or not (week[:4] + week[6:]).isdigit():
+            raise ValueError(f"not an ISO week like 2026-W31: {week!r}")
+        return cls(week)
+
+    @classmethod
+    def parse(cls, value: str) -> "IssueKey":
+        """A key as stored: a date or a week."""
+        return cls.of_week(value) if "W" in value else cls.of_day(date.fromisoformat(value))
+
+    @property
+    def is_week(self) -> bool:
+        return "W" in self.value
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class Paper:
     """One arXiv paper as announced in a mailing (latest known version)."""
@@ -34,10 +65,6 @@ class Paper:
     @property
     def pdf_url(self) -> str:
         return f"https://arxiv.org/pdf/{self.arxiv_id}"
-
-    @property
-    def primary_category(self) -> str:
-        return self.categories[0] if self.categories else ""
 
 
 @dataclass(frozen=True)
@@ -108,9 +135,9 @@ class Issue:
         return f"weekly/{self.week}" if self.week else f"hot-papers-{self.date.isoformat()}"
 
     @property
-    def key(self) -> str:
+    def key(self) -> IssueKey:
         """What names the issue in files, the ledger and titles: a date or a week."""
-        return self.week or self.date.isoformat()
+        return IssueKey.of_week(self.week) if self.week else IssueKey.of_day(self.date)
 
     def mailing_date(self, arxiv_id: str) -> _date | None:
         return dict(self.paper_dates).get(arxiv_id)

@@ -1,12 +1,15 @@
-"""One rendering job on the other core. A build's outputs are independent, so
-the feeds can be rendered by a forked child while the parent renders the
-post, the email and the website; the child's result (bytes) comes back
-through a pipe. Where forking is unavailable or unsafe (no ``fork``, one
-core, other threads running), the job simply runs when its result is asked
-for: the outputs are the same either way (tests check)."""
+"""Rendering on both cores. A build's outputs are independent, so the feeds
+can be rendered by a forked child while the parent renders the post, the
+email and the website (``in_background``), and a first build of a large
+archive renders its issue pages in several children (``map_forked``); each
+child's result (bytes) comes back through a pipe. Where forking is
+unavailable or unsafe (no ``fork``, one core, other threads running), the
+work simply runs in this process: the outputs are the same either way
+(tests check)."""
 
 from __future__ import annotations
 
+import functools
 import os
 import pickle
 import sys
@@ -15,6 +18,7 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+R = TypeVar("R")
 ENABLED = True  # tests switch it off to compare both ways
 
 
@@ -47,7 +51,8 @@ class _Forked(Job[T]):
         ok, value = pickle.loads(payload)
         if not ok:
             raise value
-        return value
+        result: T = value
+        return result
 
     def abandon(self) -> None:
         try:
@@ -95,3 +100,31 @@ def in_background(fn: Callable[[], T]) -> Job[T]:
             os._exit(code)
     os.close(write)
     return _Forked(pid, read)
+
+
+def map_forked(fn: Callable[[list[T]], list[R]], items: list[T], *, min_items: int = 200) -> list[R]:
+    """``fn`` over ``items`` split in one chunk per core, each chunk in a
+    forked child (which inherits everything loaded, so nothing is read
+    again); results in no particular order. Few items, or no safe fork: one
+    call here."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(items) < min_items or workers < 2 or not can_fork():
+        return fn(items)
+    chunks = [items[i::workers] for i in range(workers)]
+    jobs: list[Job[list[R]]] = []
+    try:
+        for chunk in chunks[1:]:
+            jobs.append(in_background(functools.partial(fn, chunk)))
+        out = fn(chunks[0])
+    except BaseException:
+        for job in jobs:
+            job.abandon()
+        raise
+    for i, job in enumerate(jobs):
+        try:
+            out += job.result()
+        except BaseException:
+            for rest in jobs[i + 1:]:
+                rest.abandon()
+            raise
+    return out

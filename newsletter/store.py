@@ -8,12 +8,15 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 
+from newsletter.codecs import from_iso, from_iso_required, ranked_from_json, ranked_to_json, to_iso
 from newsletter.errors import ArchiveError
-from newsletter.models import Paper, Post, RankedPaper, SourceFigures
+from newsletter.models import Paper, Post, RankedPaper
+from newsletter.schema import migrate
 
+# the archive's own tables; the subscriber store's are in delivery/ledger.py (see schema.py)
 MIGRATIONS = [
     """
     CREATE TABLE papers (
@@ -74,29 +77,6 @@ MIGRATIONS = [
     );
     """,
     """
-    CREATE TABLE subscribers (
-        email TEXT PRIMARY KEY,     -- as given; compared case-insensitively
-        name TEXT NOT NULL DEFAULT '',
-        status TEXT NOT NULL,       -- subscribed | unsubscribed
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
-        note TEXT NOT NULL DEFAULT ''
-    );
-    CREATE UNIQUE INDEX subscribers_nocase ON subscribers(lower(email));
-    CREATE TABLE deliveries (
-        day TEXT NOT NULL,
-        email TEXT NOT NULL,
-        status TEXT NOT NULL,       -- queued | sending | sent | deferred | failed
-        attempts INTEGER NOT NULL DEFAULT 0,
-        message_id TEXT NOT NULL DEFAULT '',
-        reply TEXT NOT NULL DEFAULT '',
-        claimed_by TEXT NOT NULL DEFAULT '',
-        updated_at TEXT NOT NULL,
-        PRIMARY KEY (day, email)
-    );
-    CREATE INDEX deliveries_by_status ON deliveries(day, status);
-    """,
-    """
     CREATE TABLE site_entries (      -- what the website's shared pages need of each issue
         day TEXT PRIMARY KEY,
         entry TEXT NOT NULL          -- JSON (render/site.py IssueEntry)
@@ -105,21 +85,6 @@ MIGRATIONS = [
         key TEXT PRIMARY KEY,
         value TEXT NOT NULL
     );
-    """,
-    """
-    ALTER TABLE subscribers ADD COLUMN prefs TEXT NOT NULL DEFAULT '';      -- JSON (delivery/preferences.py)
-    ALTER TABLE subscribers ADD COLUMN source TEXT NOT NULL DEFAULT 'cli';  -- web | import | cli
-    ALTER TABLE subscribers ADD COLUMN requested_at TEXT;                   -- consent: when asked
-    ALTER TABLE subscribers ADD COLUMN requested_from TEXT NOT NULL DEFAULT '';  -- and from which client
-    ALTER TABLE subscribers ADD COLUMN confirmed_at TEXT;                   -- when confirmed
-    ALTER TABLE subscribers ADD COLUMN unsubscribed_at TEXT;
-    CREATE TABLE signups (           -- confirmation emails sent, for rate limits
-        email TEXT NOT NULL,
-        client TEXT NOT NULL,
-        at TEXT NOT NULL
-    );
-    CREATE INDEX signups_by_email ON signups(email, at);
-    CREATE INDEX signups_by_client ON signups(client, at);
     """,
     """
     CREATE TABLE weeks (             -- Hot Papers of the Week: fetched weeks
@@ -161,35 +126,6 @@ MIGRATIONS = [
 ]
 
 
-def _statements(script: str) -> list[str]:
-    """A migration script as single statements (executescript would commit
-    the lock's transaction)."""
-    out, buf = [], ""
-    for line in script.splitlines(keepends=True):
-        buf += line
-        if sqlite3.complete_statement(buf):
-            out.append(buf.strip())
-            buf = ""
-    return [s for s in out if s.strip(" ;\n")]
-
-
-def _iso(dt: datetime | None) -> str | None:
-    if dt is None:
-        return None
-    if dt.tzinfo is None:
-        raise ValueError("naive datetime given to the archive")
-    return dt.astimezone(timezone.utc).isoformat()
-
-
-def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def _dt_req(value: str) -> datetime:
-    """A time the schema requires (NOT NULL)."""
-    return datetime.fromisoformat(value)
-
-
 @dataclass(frozen=True)
 class Collection:
     day: date
@@ -221,7 +157,7 @@ class Archive:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.execute("PRAGMA busy_timeout=30000")
-            self._migrate()
+            migrate(self.db, self.path, "archive", MIGRATIONS)
         except sqlite3.DatabaseError as exc:
             raise ArchiveError(f"cannot open the archive {self.path}: {exc}") from None
         self.db.row_factory = sqlite3.Row
@@ -235,26 +171,8 @@ class Archive:
     def close(self) -> None:
         self.db.close()
 
-    def _migrate(self) -> None:
-        """Bring the schema up to date under the database's write lock, so
-        several first-ever commands at once migrate exactly once."""
-        if self.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS):
-            return
-        self.db.execute("BEGIN IMMEDIATE")  # waits (busy_timeout) for another migrating process
-        try:
-            version = self.db.execute("PRAGMA user_version").fetchone()[0]
-            if version > len(MIGRATIONS):
-                raise ArchiveError(f"{self.path} was written by a newer version of newsletter; upgrade it")
-            for i, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                for statement in _statements(script):
-                    self.db.execute(statement)
-                self.db.execute(f"PRAGMA user_version = {i}")
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-
-    def transaction(self):
+    def transaction(self) -> _Tx:
+        """``with archive.transaction():`` one write transaction (BEGIN IMMEDIATE)."""
         return _Tx(self.db)
 
     # ------------------------------------------------------------ papers
@@ -270,7 +188,7 @@ class Archive:
                   comment=excluded.comment, submitted=COALESCE(excluded.submitted, papers.submitted),
                   updated=COALESCE(excluded.updated, papers.updated), has_pdf=excluded.has_pdf""",
                 [(p.arxiv_id, p.version, p.title, p.abstract, json.dumps(list(p.authors)),
-                  json.dumps(list(p.categories)), p.comment, _iso(p.submitted), _iso(p.updated), int(p.has_pdf))
+                  json.dumps(list(p.categories)), p.comment, to_iso(p.submitted), to_iso(p.updated), int(p.has_pdf))
                  for p in papers],
             )
             self.db.executemany("INSERT OR REPLACE INTO day_papers VALUES (?,?,?)",
@@ -293,7 +211,7 @@ class Archive:
             Paper(
                 arxiv_id=r["arxiv_id"], version=r["version"], title=r["title"], abstract=r["abstract"],
                 authors=tuple(json.loads(r["authors"])), categories=tuple(json.loads(r["categories"])),
-                comment=r["comment"], submitted=_dt(r["submitted"]), updated=_dt(r["updated"]),
+                comment=r["comment"], submitted=from_iso(r["submitted"]), updated=from_iso(r["updated"]),
                 has_pdf=bool(r["has_pdf"]), announce_type=r["announce_type"],
             )
             for r in rows
@@ -312,8 +230,8 @@ class Archive:
                   text=excluded.text, created_at=excluded.created_at, metrics=excluded.metrics,
                   collected_at=excluded.collected_at,
                   embed_html=COALESCE(excluded.embed_html, posts.embed_html)""",
-                [(p.source, p.post_id, p.url, p.author_handle, p.author_name, p.text, _iso(p.created_at),
-                  json.dumps(p.metrics, sort_keys=True), _iso(p.collected_at), p.embed_html) for p in posts],
+                [(p.source, p.post_id, p.url, p.author_handle, p.author_name, p.text, to_iso(p.created_at),
+                  json.dumps(p.metrics, sort_keys=True), to_iso(p.collected_at), p.embed_html) for p in posts],
             )
             self.db.executemany("INSERT OR IGNORE INTO post_papers VALUES (?,?,?)",
                                 [(p.source, p.post_id, arxiv_id) for p in posts for arxiv_id in p.arxiv_ids])
@@ -333,8 +251,8 @@ class Archive:
         return [
             Post(
                 source=r["source"], post_id=r["post_id"], url=r["url"], author_handle=r["author_handle"],
-                author_name=r["author_name"], text=r["text"], created_at=_dt(r["created_at"]),
-                metrics=json.loads(r["metrics"]), collected_at=_dt_req(r["collected_at"]),
+                author_name=r["author_name"], text=r["text"], created_at=from_iso(r["created_at"]),
+                metrics=json.loads(r["metrics"]), collected_at=from_iso_required(r["collected_at"]),
                 arxiv_ids=tuple(sorted(r["ids"].split(" "))), embed_html=r["embed_html"],
             )
             for r in rows
@@ -368,32 +286,22 @@ class Archive:
     def record_collection(self, c: Collection) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO collections VALUES (?,?,?,?,?,?,?,?)",
-            (c.day.isoformat(), c.source, _iso(c.started_at), _iso(c.finished_at), c.status, c.note,
+            (c.day.isoformat(), c.source, to_iso(c.started_at), to_iso(c.finished_at), c.status, c.note,
              c.requests, c.items),
         )
-
-    def collections(self, day: date) -> list[Collection]:
-        rows = self.db.execute(
-            "SELECT * FROM collections WHERE day = ? ORDER BY source", (day.isoformat(),)
-        ).fetchall()
-        return [
-            Collection(date.fromisoformat(r["day"]), r["source"], _dt_req(r["started_at"]), _dt_req(r["finished_at"]),
-                       r["status"], r["note"], r["requests"], r["items"])
-            for r in rows
-        ]
 
     # ----------------------------------------------------------- issues
     def save_issue(self, day: date, created_at: datetime, paper_count: int, notes: Iterable[str] = ()) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO issues VALUES (?,?,?,?)",
-            (day.isoformat(), _iso(created_at), paper_count, json.dumps(list(notes))),
+            (day.isoformat(), to_iso(created_at), paper_count, json.dumps(list(notes))),
         )
 
     def issue(self, day: date) -> IssueRecord | None:
         r = self.db.execute("SELECT * FROM issues WHERE day = ?", (day.isoformat(),)).fetchone()
         if r is None:
             return None
-        return IssueRecord(date.fromisoformat(r["day"]), _dt_req(r["created_at"]), r["paper_count"],
+        return IssueRecord(date.fromisoformat(r["day"]), from_iso_required(r["created_at"]), r["paper_count"],
                            tuple(json.loads(r["notes"])))
 
     def ranked(self, day: date, rule: str) -> tuple[RankedPaper, ...] | None:
@@ -401,7 +309,7 @@ class Archive:
         it was made from has changed since (the triggers drop it then)."""
         r = self.db.execute("SELECT papers FROM ranked_days WHERE day = ? AND rule = ?",
                             (day.isoformat(), rule)).fetchone()
-        return tuple(_ranked_from_json(x) for x in json.loads(r[0])) if r else None
+        return tuple(ranked_from_json(x) for x in json.loads(r[0])) if r else None
 
     def ranked_once(self, day: date, rule: str, compute: Callable[[], Iterable[RankedPaper]]
                     ) -> tuple[RankedPaper, ...]:
@@ -431,7 +339,7 @@ class Archive:
 
     def save_ranked(self, day: date, rule: str, papers: Iterable[RankedPaper]) -> None:
         self.db.execute("INSERT OR REPLACE INTO ranked_days VALUES (?, ?, ?)",
-                        (day.isoformat(), rule, json.dumps([_ranked_json(rp) for rp in papers])))
+                        (day.isoformat(), rule, json.dumps([ranked_to_json(rp) for rp in papers])))
 
     def site_entries(self) -> dict[date, str]:
         return {date.fromisoformat(r[0]): r[1] for r in self.db.execute("SELECT day, entry FROM site_entries")}
@@ -456,49 +364,17 @@ class Archive:
 
     def save_week(self, week: str, created_at: datetime, notes: Iterable[str] = ()) -> None:
         self.db.execute("INSERT OR REPLACE INTO weeks VALUES (?,?,?)",
-                        (week, _iso(created_at), json.dumps(list(notes))))
+                        (week, to_iso(created_at), json.dumps(list(notes))))
 
     def week(self, week: str) -> tuple[datetime, tuple[str, ...]] | None:
         r = self.db.execute("SELECT created_at, notes FROM weeks WHERE week = ?", (week,)).fetchone()
-        return (_dt_req(r[0]), tuple(json.loads(r[1]))) if r else None
+        return (from_iso_required(r[0]), tuple(json.loads(r[1]))) if r else None
 
     def weeks(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT week FROM weeks ORDER BY week DESC")]
 
     def issue_days(self) -> list[date]:
         return [date.fromisoformat(r[0]) for r in self.db.execute("SELECT day FROM issues ORDER BY day DESC")]
-
-
-def _post_json(p: Post) -> list[object]:
-    return [p.source, p.post_id, p.url, p.author_handle, p.author_name, p.text, _iso(p.created_at), p.metrics,
-            _iso(p.collected_at), list(p.arxiv_ids), p.embed_html]
-
-
-def _post_from_json(v: list) -> Post:
-    return Post(source=v[0], post_id=v[1], url=v[2], author_handle=v[3], author_name=v[4], text=v[5],
-                created_at=_dt(v[6]), metrics=v[7], collected_at=_dt_req(v[8]), arxiv_ids=tuple(v[9]),
-                embed_html=v[10])
-
-
-def _ranked_json(rp: RankedPaper) -> dict[str, object]:
-    p = rp.paper
-    return {
-        "rank": rp.rank, "score": rp.score,
-        "paper": [p.arxiv_id, p.version, p.title, p.abstract, list(p.authors), list(p.categories), p.comment,
-                  _iso(p.submitted), _iso(p.updated), p.has_pdf, p.announce_type],
-        "figures": [[f.source, f.totals, f.score, _iso(f.collected_at)] for f in rp.figures],
-        "posts": [_post_json(x) for x in rp.displayed_posts],
-    }
-
-
-def _ranked_from_json(v: dict) -> RankedPaper:
-    p = v["paper"]
-    paper = Paper(arxiv_id=p[0], version=p[1], title=p[2], abstract=p[3], authors=tuple(p[4]),
-                  categories=tuple(p[5]), comment=p[6], submitted=_dt(p[7]), updated=_dt(p[8]), has_pdf=p[9],
-                  announce_type=p[10])
-    return RankedPaper(rank=v["rank"], paper=paper, score=v["score"],
-                       figures=tuple(SourceFigures(f[0], f[1], f[2], _dt(f[3])) for f in v["figures"]),
-                       displayed_posts=tuple(_post_from_json(x) for x in v["posts"]))
 
 
 class _Tx:
@@ -508,5 +384,5 @@ class _Tx:
     def __enter__(self) -> None:
         self.db.execute("BEGIN IMMEDIATE")
 
-    def __exit__(self, exc_type, *_: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
         self.db.execute("ROLLBACK" if exc_type else "COMMIT")

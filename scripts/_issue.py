@@ -13,7 +13,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import hotpapers  # noqa: E402
 
 from newsletter import config  # noqa: E402
-from newsletter.pipeline import load_issue  # noqa: E402
+from newsletter.issues import load_issue  # noqa: E402
 from newsletter.store import Archive  # noqa: E402
 
 

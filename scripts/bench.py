@@ -176,7 +176,11 @@ max_posts = 1000000
 min_paper_score = 50
 """)
     from newsletter import config as config_mod
-    from newsletter.pipeline import NullReporter, Seams, build_day, fetch_day, load_issue
+    from newsletter.sources.base import NullReporter
+    from newsletter.seams import Seams
+    from newsletter.build import build_day
+    from newsletter.fetch import fetch_day
+    from newsletter.issues import load_issue
     from newsletter.store import Archive
 
     cfg = config_mod.load(work / "newsletter.toml")

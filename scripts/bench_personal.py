@@ -25,7 +25,8 @@ import newsletter.render.email as email_mod  # noqa: E402
 from newsletter import config as config_mod  # noqa: E402
 from newsletter.delivery.ledger import SubscriberStore  # noqa: E402
 from newsletter.delivery.preferences import Preferences  # noqa: E402
-from newsletter.pipeline import Seams, dry_run_day  # noqa: E402
+from newsletter.seams import Seams  # noqa: E402
+from newsletter.deliver import dry_run_day  # noqa: E402
 from newsletter.store import Archive  # noqa: E402
 
 CATS = ["cs.CV", "cs.LG", "cs.CL", "cs.AI", "stat.ML", "eess.IV", "cs.RO", "cs.NE", "quant-ph", "cs"]
@@ -59,10 +60,10 @@ def main() -> None:
                       env={"NEWSLETTER_SECRET": "s" * 32})
         with Archive(cfg.store_path) as a:
             t = time.perf_counter()
-            mailer, size = dry_run_day(cfg, parsed.day, a, seams)
+            mailer = dry_run_day(cfg, parsed.day, a, seams)
             took = time.perf_counter() - t
         print(f"{args.readers} readers, {args.sets} preference sets: dry run {took:.1f} s, "
-              f"{len(mailer.files)} messages ({size / 2**20:.0f} MiB) written, {len(mailer.nothing)} with nothing, "
+              f"{len(mailer.files)} messages ({mailer.bytes / 2**20:.0f} MiB) written, {len(mailer.nothing)} with nothing, "
               f"{len(renders)} renderings")
     finally:
         shutil.rmtree(work, ignore_errors=True)

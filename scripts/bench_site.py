@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from newsletter import config as config_mod  # noqa: E402
 from newsletter.mailing import is_mailing_day  # noqa: E402
 from newsletter.models import Paper, Post  # noqa: E402
-from newsletter.pipeline import build_day  # noqa: E402
+from newsletter.build import build_day  # noqa: E402
 from newsletter.store import Archive  # noqa: E402
 
 CATS = ["cs.LG", "cs.CL", "cs.CV", "cs.AI", "stat.ML", "cs.RO", "cs.CR", "eess.IV", "math.OC", "quant-ph",

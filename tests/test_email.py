@@ -20,7 +20,8 @@ import hotpapers
 from conftest import FIXTURES, TESTS, make_config
 from factories import paper, xpost
 from newsletter.models import Issue
-from newsletter.pipeline import build_day, load_issue
+from newsletter.build import build_day
+from newsletter.issues import load_issue
 from newsletter.render.email import (UNSUBSCRIBE_PLACEHOLDER, EmailSettings, cut_at_word, render_email,
                                      subject_line)
 from newsletter.store import Archive

@@ -22,7 +22,7 @@ from lxml import etree
 import hotpapers
 from conftest import FIXTURES, make_config
 from factories import paper, xpost
-from newsletter.pipeline import build_day
+from newsletter.build import build_day
 from newsletter.store import Archive
 
 ATOM_NS = {"a": "http://www.w3.org/2005/Atom"}

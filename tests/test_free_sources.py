@@ -22,7 +22,10 @@ from newsletter.errors import AuthError, MalformedResponse, SourceError
 from newsletter.http import HttpClient
 from newsletter.mailing import Window
 from newsletter.models import Post
-from newsletter.pipeline import NullReporter, Seams, build_day, fetch_day
+from newsletter.sources.base import NullReporter
+from newsletter.seams import Seams
+from newsletter.build import build_day
+from newsletter.fetch import fetch_day
 from newsletter.rank import RankingRule, rank
 from newsletter.render.markdown import render_post
 from newsletter.sources import bluesky as bsky

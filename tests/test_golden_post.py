@@ -6,7 +6,7 @@ import pytest
 
 import hotpapers
 from conftest import FIXTURES
-from newsletter.pipeline import build_day
+from newsletter.build import build_day
 from newsletter.store import Archive
 
 POSTS = sorted((FIXTURES / "hotpapers").glob("*.md"))

@@ -13,7 +13,9 @@ import arxiv_atom
 from conftest import make_config, only_sources
 from factories import paper
 from newsletter.cli import app
-from newsletter.pipeline import NullReporter, Seams, fetch_day
+from newsletter.sources.base import NullReporter
+from newsletter.seams import Seams
+from newsletter.fetch import fetch_day
 from newsletter.store import Archive
 from smtpserver import Server
 from test_deliver import ADDRS, cert, config, ledger, prepare, send  # noqa: F401 - cert is a fixture

@@ -29,11 +29,15 @@ from factories import paper, xpost
 from newsletter.cli import app
 from newsletter.errors import ConfigError, NewsletterError
 from newsletter.models import Issue
-from newsletter.pipeline import NullReporter, Seams, build_day, fetch_day
+from newsletter.sources.base import NullReporter
+from newsletter.seams import Seams
+from newsletter.build import build_day
+from newsletter.fetch import fetch_day
 from newsletter.rank import rank
 from newsletter.render.markdown import render_post
 from newsletter.sanitize import safe_tweet_embed
 from newsletter.sources import bluesky, hackernews, huggingface, x
+from newsletter.delivery.ledger import MIGRATIONS as LEDGER_MIGRATIONS, SubscriberStore
 from newsletter.store import MIGRATIONS, Archive
 from xpages import page, tweet
 
@@ -351,9 +355,10 @@ def test_a_store_path_under_a_file_is_a_clear_error(tmp_path, monkeypatch):
 
 
 # ------------------------------------------------------- crashes and races
-def _open_archive(path: str) -> int:
+def _open_archive(path: str) -> dict[str, int]:
     with Archive(path) as a:
-        return a.db.execute("PRAGMA user_version").fetchone()[0]
+        SubscriberStore(a)
+        return dict(a.db.execute("SELECT component, version FROM schema_versions").fetchall())
 
 
 def test_first_ever_commands_at_once_migrate_once(tmp_path):
@@ -361,7 +366,7 @@ def test_first_ever_commands_at_once_migrate_once(tmp_path):
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(4) as pool:
         versions = pool.map(_open_archive, [path] * 4)
-    assert versions == [len(MIGRATIONS)] * 4
+    assert versions == [{"archive": len(MIGRATIONS), "subscribers": len(LEDGER_MIGRATIONS)}] * 4
     tables = {r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"papers", "posts", "subscribers", "deliveries"} <= tables
 
@@ -494,7 +499,7 @@ def test_impossible_dates_are_a_clear_error(tmp_path, monkeypatch, value, messag
 
 
 def test_a_warning_is_one_line_in_a_log(tmp_path, monkeypatch):
-    from newsletter.cli import ProgressReporter
+    from newsletter.cli.app import ProgressReporter
     out = []
     monkeypatch.setattr("typer.echo", lambda m, err=False: out.append(m))
     ProgressReporter(None).warn("X failed and was skipped: " + "very long reason " * 20 + "\nsecond line")

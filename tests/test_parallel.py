@@ -10,7 +10,7 @@ import pytest
 
 from conftest import make_config
 from factories import T0, paper, xpost
-from newsletter import parallel, pipeline
+from newsletter import build, parallel
 from newsletter.errors import ConfigError
 from newsletter.store import Archive
 from test_ranked_store import DAY, OTHER
@@ -72,8 +72,8 @@ def test_a_build_on_two_cores_writes_what_a_build_on_one_does(tmp_path, monkeypa
         cfg = make_config(tmp_path / mode)
         _archive(cfg)
         with Archive(cfg.store_path) as a:
-            pipeline.build_day(cfg, OTHER, a)
-            pipeline.build_day(cfg, DAY, a)
+            build.build_day(cfg, OTHER, a)
+            build.build_day(cfg, DAY, a)
         outputs[mode] = {k: v for k, v in _tree(tmp_path / mode).items() if not k.endswith(".db")
                          and ".db-" not in k}
     assert outputs["forked"] == outputs["inline"]
@@ -88,5 +88,5 @@ def test_a_broken_feed_template_fails_the_build_cleanly(tmp_path, forking):
     _archive(cfg)
     with Archive(cfg.store_path) as a:
         with pytest.raises(ConfigError, match="feed_paper.html.j2, line 1"):
-            pipeline.build_day(cfg, DAY, a)
+            build.build_day(cfg, DAY, a)
     assert not (tmp_path / "feeds").exists() and not (tmp_path / "site").exists()

@@ -13,7 +13,8 @@ import pytest
 from factories import paper, xpost
 from newsletter import config as config_mod
 from newsletter.delivery.ledger import SubscriberStore
-from newsletter.pipeline import Seams, send_day
+from newsletter.seams import Seams
+from newsletter.deliver import send_day
 from newsletter.store import Archive
 from smtpserver import PASSWORD, USER, Faults, Server
 from test_deliver import cert  # noqa: F401 - a fixture
@@ -66,7 +67,7 @@ def test_eight_connections_are_six_times_faster_with_nobody_twice_or_lost(tmp_pa
 
 
 def test_the_rate_limit_is_shared_by_all_connections(tmp_path, cert):  # noqa: F811
-    from newsletter.pipeline import smtp_mailers
+    from newsletter.deliver import smtp_mailers
     with Server(*cert) as server:
         cfg = setup(tmp_path, server.port, cert[0], connections=4, rate=40)
         mailers = smtp_mailers(cfg, ENV)

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from conftest import make_config
 from factories import T0, paper, xpost
-from newsletter import pipeline
+from newsletter import build, issues
 from newsletter.models import Post
 from newsletter.rank import RankingRule, rank
 from newsletter.store import Archive
@@ -21,7 +21,7 @@ OTHER = date(2026, 7, 30)
 
 def fresh(cfg, a: Archive, day: date):
     """What ranking the archive from scratch gives (never stored)."""
-    return tuple(rank(a.day_papers(day), pipeline.daily_posts(cfg, a, day), RankingRule.from_config(cfg.ranking)))
+    return tuple(rank(a.day_papers(day), issues.daily_posts(cfg, a, day), RankingRule.from_config(cfg.ranking)))
 
 
 def stored_rows(a: Archive) -> set[str]:
@@ -54,7 +54,7 @@ def test_stored_ranking_always_equals_a_fresh_one_through_every_kind_of_change(t
 
         def check() -> None:
             for day in (DAY, OTHER):
-                assert pipeline.load_issue(cfg, a, day).papers == fresh(cfg, a, day)
+                assert issues.load_issue(cfg, a, day).papers == fresh(cfg, a, day)
             assert stored_rows(a) == {DAY.isoformat(), OTHER.isoformat()}  # both stored again
 
         def new_posts(k: int) -> list[Post]:
@@ -90,17 +90,17 @@ def test_a_build_reads_the_stored_ranking_and_a_new_rule_ranks_again(tmp_path, m
         a.save_day_papers(DAY, [paper("2607.00001"), paper("2607.00002")])
         a.save_posts([xpost(1, "2607.00001", likes=70), xpost(2, "2607.00002", likes=40)])
         a.save_issue(DAY, T0, 2)
-        assert [rp.paper.arxiv_id for rp in pipeline.load_issue(cfg, a, DAY).papers] == ["2607.00001"]
+        assert [rp.paper.arxiv_id for rp in issues.load_issue(cfg, a, DAY).papers] == ["2607.00001"]
 
         def no_ranking(*args, **kw):
             raise AssertionError("ranked again although nothing changed")
 
-        monkeypatch.setattr(pipeline, "rank", no_ranking)
-        pipeline.build_day(cfg, DAY, a)  # every output from the stored ranking
+        monkeypatch.setattr(issues, "rank", no_ranking)
+        build.build_day(cfg, DAY, a)  # every output from the stored ranking
         monkeypatch.undo()
         lower = make_config(tmp_path, ranking={"min_paper_score": 30})
-        assert [rp.paper.arxiv_id for rp in pipeline.load_issue(lower, a, DAY).papers] == ["2607.00001", "2607.00002"]
-        assert len(pipeline.load_issue(cfg, a, DAY).papers) == 1  # and back
+        assert [rp.paper.arxiv_id for rp in issues.load_issue(lower, a, DAY).papers] == ["2607.00001", "2607.00002"]
+        assert len(issues.load_issue(cfg, a, DAY).papers) == 1  # and back
 
 
 def one_hot_paper(a: Archive) -> None:
@@ -115,7 +115,7 @@ def test_a_read_only_archive_still_ranks(tmp_path):
         one_hot_paper(a)
     with Archive(cfg.store_path) as a:
         a.db.execute("PRAGMA query_only = ON")  # every write fails as on a read-only file (also for root)
-        assert len(pipeline.load_issue(cfg, a, DAY).papers) == 1
+        assert len(issues.load_issue(cfg, a, DAY).papers) == 1
         assert stored_rows(a) == set()
 
 
@@ -124,31 +124,41 @@ def test_ranking_inside_an_open_transaction_is_not_stored_but_correct(tmp_path):
     with Archive(cfg.store_path) as a:
         one_hot_paper(a)
         with a.transaction():
-            assert len(pipeline.load_issue(cfg, a, DAY).papers) == 1
+            assert len(issues.load_issue(cfg, a, DAY).papers) == 1
         assert stored_rows(a) == set()
-        pipeline.load_issue(cfg, a, DAY)
+        issues.load_issue(cfg, a, DAY)
         assert stored_rows(a) == {DAY.isoformat()}
 
 
 def test_an_older_archive_gains_the_table_and_ranks_the_same(tmp_path):
-    """Archives written before the stored rankings: the migration adds the
-    table and triggers, and the first read ranks and stores."""
+    """Archives written before the stored rankings, when one numbered list of
+    migrations covered every table (user_version 5): they are taken over with
+    the versions they had, gain the table and triggers, and the first read
+    ranks and stores."""
     import sqlite3
 
-    from newsletter import store
+    from newsletter import schema, store
+    from newsletter.delivery import ledger
 
     path = tmp_path / "old.db"
     db = sqlite3.connect(path, isolation_level=None)
-    for script in store.MIGRATIONS[:-1]:
-        for statement in store._statements(script):
+    old_order = [store.MIGRATIONS[0], ledger.MIGRATIONS[0], store.MIGRATIONS[1], ledger.MIGRATIONS[1],
+                 store.MIGRATIONS[2]]
+    for script in old_order:
+        for statement in schema.statements(script):
             db.execute(statement)
-    db.execute(f"PRAGMA user_version = {len(store.MIGRATIONS) - 1}")
+    db.execute("PRAGMA user_version = 5")
+    db.execute("INSERT INTO subscribers (email, status, created_at, updated_at) VALUES ('a@example.org', "
+               "'subscribed', '2021-01-01T00:00:00+00:00', '2021-01-01T00:00:00+00:00')")
     db.close()
     cfg = make_config(tmp_path, store={"path": str(path)})
     with Archive(path) as a:
         one_hot_paper(a)
-        assert pipeline.load_issue(cfg, a, DAY).papers == fresh(cfg, a, DAY)
+        assert issues.load_issue(cfg, a, DAY).papers == fresh(cfg, a, DAY)
         assert stored_rows(a) == {DAY.isoformat()}
+        assert [s.email for s in ledger.SubscriberStore(a).all()] == ["a@example.org"]  # kept, not created again
+        versions = dict(a.db.execute("SELECT component, version FROM schema_versions").fetchall())
+    assert versions == {"archive": len(store.MIGRATIONS), "subscribers": len(ledger.MIGRATIONS)}
 
 
 def test_several_processes_ranking_at_once_agree(tmp_path):
@@ -164,10 +174,10 @@ def test_several_processes_ranking_at_once_agree(tmp_path):
         a.save_issue(DAY, T0, 50)
         expected = [rp.paper.arxiv_id for rp in fresh(cfg, a, DAY)]
     code = (f"import sys; sys.path.insert(0, {str(__import__('pathlib').Path(__file__).parent)!r}); "
-            "from conftest import make_config; from newsletter import pipeline; from newsletter.store import Archive; "
+            "from conftest import make_config; from newsletter import issues; from newsletter.store import Archive; "
             "from datetime import date; from pathlib import Path; "
             f"cfg = make_config(Path({str(tmp_path)!r})); a = Archive(cfg.store_path); "
-            f"print(' '.join(rp.paper.arxiv_id for rp in pipeline.load_issue(cfg, a, date.fromisoformat('{DAY}')).papers))")
+            f"print(' '.join(rp.paper.arxiv_id for rp in issues.load_issue(cfg, a, date.fromisoformat('{DAY}')).papers))")
     procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(4)]
     outs = [p.communicate(timeout=120)[0].split() for p in procs]
     assert all(p.returncode == 0 for p in procs)

@@ -17,7 +17,10 @@ from factories import paper
 from newsletter.errors import AuthError, MalformedResponse
 from newsletter.http import HttpClient
 from newsletter.mailing import Window
-from newsletter.pipeline import NullReporter, Seams, build_day, fetch_day
+from newsletter.sources.base import NullReporter
+from newsletter.seams import Seams
+from newsletter.build import build_day
+from newsletter.fetch import fetch_day
 from newsletter.sources import REGISTRY
 from newsletter.sources import reddit
 from newsletter.store import Archive

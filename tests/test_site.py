@@ -21,7 +21,7 @@ from lxml import etree
 import hotpapers
 from conftest import FIXTURES, make_config
 from factories import paper, xpost
-from newsletter.pipeline import build_day
+from newsletter.build import build_day
 from newsletter.preview import make_server, serve_in_background
 from newsletter.store import Archive
 

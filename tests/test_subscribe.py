@@ -24,7 +24,8 @@ from newsletter.delivery.ledger import SubscriberStore
 from newsletter.delivery.preferences import Preferences
 from newsletter.delivery.tokens import make_token, verify_token
 from newsletter.delivery.web import make_app, make_server
-from newsletter.pipeline import Seams, dry_run_day, send_day
+from newsletter.seams import Seams
+from newsletter.deliver import dry_run_day, send_day
 from newsletter.store import Archive
 from smtpserver import PASSWORD, USER, Server, free_port
 from test_deliver import cert  # noqa: F401 - a fixture
@@ -275,13 +276,13 @@ def test_each_reader_gets_their_own_issue_rendered_once_per_selection(tmp_path, 
     with Archive(cfg.store_path) as a:
         for address, prefs in readers.items():
             SubscriberStore(a).add(address, "", datetime(2021, 6, 1, tzinfo=timezone.utc), prefs=prefs)
-    import newsletter.render.email as email_mod
+    import newsletter.delivery.editions as editions_mod
     calls = []
-    real = email_mod.render_email
-    monkeypatch.setattr(email_mod, "render_email", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = editions_mod.render_email
+    monkeypatch.setattr(editions_mod, "render_email", lambda *a, **k: calls.append(1) or real(*a, **k))
     seams = Seams(now=lambda: datetime(2021, 6, 17, 9, tzinfo=timezone.utc), env=ENV)
     with Archive(cfg.store_path) as a:
-        mailer, _ = dry_run_day(cfg, DAY, a, seams)
+        mailer = dry_run_day(cfg, DAY, a, seams)
     assert len(calls) == 3  # the whole issue, cs.CV, cs.CV capped at 5: not once per reader
     files = {re.sub(r"^\d+-", "", p.stem): p for p in mailer.files}
     assert set(files) == {"all@example.org", "cv1@example.org", "cv2@example.org", "cv3@example.org"}
@@ -302,7 +303,7 @@ def test_each_reader_gets_their_own_issue_rendered_once_per_selection(tmp_path, 
 
 
 def hotpapers_ranked(cfg):
-    from newsletter.pipeline import load_issue
+    from newsletter.issues import load_issue
     with Archive(cfg.store_path) as a:
         return load_issue(cfg, a, DAY).papers
 
@@ -408,7 +409,7 @@ def test_a_person_subscribes_confirms_chooses_topics_and_gets_their_issue(tmp_pa
             server.task_dispatcher.shutdown()  # its worker threads too
     with Archive(cfg.store_path) as a:
         a.db.execute("DELETE FROM deliveries")
-        mailer, _ = dry_run_day(cfg, DAY, a, Seams(env=ENV))
+        mailer = dry_run_day(cfg, DAY, a, Seams(env=ENV))
     (path,) = mailer.files
     text = eml(path)[1]
     cv = {p.arxiv_id for p in parsed.papers if "cs.CV" in p.categories}

@@ -21,7 +21,11 @@ from factories import paper
 from newsletter import mailing
 from newsletter.delivery.ledger import SubscriberStore
 from newsletter.delivery.preferences import Preferences
-from newsletter.pipeline import NullReporter, Seams, build_day, fetch_day, load_issue
+from newsletter.sources.base import NullReporter
+from newsletter.seams import Seams
+from newsletter.build import build_day
+from newsletter.fetch import fetch_day
+from newsletter.issues import load_issue
 from newsletter.store import Archive
 from newsletter.weekly import build_week, dry_run_week, fetch_week, load_week
 from xpages import page, tweet
@@ -136,7 +140,7 @@ def test_a_week_with_a_late_bloomer_a_hot_paper_an_old_paper_and_a_holiday(tmp_p
 
         build_day(cfg, MON, a)
         built = build_week(cfg, WED, a)
-    assert built.week == "2026-W31" and built.late == 1
+    assert str(built.key) == "2026-W31" and built.late == 1
     post = (cfg.posts_dir / "2026-W31---Hot-Papers-of-the-Week.md").read_text()
     assert "title: Hot Papers of the Week 2026-W31" in post and 'slug: "hot-papers-of-the-week-2026-w31"' in post
     assert "- arXiv mailing: 2026-07-28 (new this week)" in post and "- arXiv mailing: 2026-07-27\n" in post
@@ -180,7 +184,7 @@ def test_weekly_readers_get_the_weekly_issue_and_daily_only_readers_do_not(tmp_p
         store.add("daily@example.org", "", t0)
         store.add("weekly@example.org", "", t0, prefs=Preferences(frequency="weekly"))
         store.add("both@example.org", "", t0, prefs=Preferences(frequency="both"))
-        mailer, _ = dry_run_week(cfg, MON, a, seams(datetime(2026, 8, 8, tzinfo=timezone.utc)))
+        mailer = dry_run_week(cfg, MON, a, seams(datetime(2026, 8, 8, tzinfo=timezone.utc)))
     names = sorted(re.sub(r"^\d+-", "", p.stem) for p in mailer.files)
     assert names == ["both@example.org", "weekly@example.org"]
     assert [n.split(":")[0] for n in mailer.nothing] == ["daily@example.org"]

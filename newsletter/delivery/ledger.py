@@ -1,5 +1,5 @@
-"""Subscribers and the delivery ledger, kept in the archive file (its tables
-are created by the archive's migrations)."""
+"""Subscribers and the delivery ledger, kept in the archive file under
+tables of their own (``MIGRATIONS`` below, run by ``SubscriberStore``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,53 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from newsletter.delivery.preferences import Preferences
-from newsletter.store import Archive, _dt, _dt_req, _iso
+from newsletter.codecs import from_iso, from_iso_required, to_iso
+from newsletter.models import IssueKey
+from newsletter.schema import migrate
+from newsletter.store import Archive
+
+# the subscriber store's tables (see schema.py): subscribers, the delivery ledger, sign-ups
+MIGRATIONS = [
+    """
+    CREATE TABLE subscribers (
+        email TEXT PRIMARY KEY,     -- as given; compared case-insensitively
+        name TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL,       -- subscribed | unsubscribed
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT ''
+    );
+    CREATE UNIQUE INDEX subscribers_nocase ON subscribers(lower(email));
+    CREATE TABLE deliveries (
+        day TEXT NOT NULL,
+        email TEXT NOT NULL,
+        status TEXT NOT NULL,       -- queued | sending | sent | deferred | failed
+        attempts INTEGER NOT NULL DEFAULT 0,
+        message_id TEXT NOT NULL DEFAULT '',
+        reply TEXT NOT NULL DEFAULT '',
+        claimed_by TEXT NOT NULL DEFAULT '',
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (day, email)
+    );
+    CREATE INDEX deliveries_by_status ON deliveries(day, status);
+    """,
+    """
+    ALTER TABLE subscribers ADD COLUMN prefs TEXT NOT NULL DEFAULT '';      -- JSON (delivery/preferences.py)
+    ALTER TABLE subscribers ADD COLUMN source TEXT NOT NULL DEFAULT 'cli';  -- web | import | cli
+    ALTER TABLE subscribers ADD COLUMN requested_at TEXT;                   -- consent: when asked
+    ALTER TABLE subscribers ADD COLUMN requested_from TEXT NOT NULL DEFAULT '';  -- and from which client
+    ALTER TABLE subscribers ADD COLUMN confirmed_at TEXT;                   -- when confirmed
+    ALTER TABLE subscribers ADD COLUMN unsubscribed_at TEXT;
+    CREATE TABLE signups (           -- confirmation emails sent, for rate limits
+        email TEXT NOT NULL,
+        client TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX signups_by_email ON signups(email, at);
+    CREATE INDEX signups_by_client ON signups(client, at);
+    """,
+]
+
 
 UNDO_DAYS = 30  # an unsubscribe can be undone without a new confirmation for this long
 
@@ -30,7 +76,7 @@ class Subscriber:
 
 @dataclass(frozen=True)
 class Delivery:
-    day: date
+    key: IssueKey
     email: str
     status: str
     attempts: int
@@ -41,26 +87,18 @@ class Delivery:
 
 
 def _subscriber(r: Any) -> Subscriber:
-    return Subscriber(r["email"], r["name"], r["status"], _dt_req(r["created_at"]), _dt_req(r["updated_at"]),
-                      Preferences.from_json(r["prefs"]), r["source"], _dt(r["requested_at"]), r["requested_from"],
-                      _dt(r["confirmed_at"]), _dt(r["unsubscribed_at"]))
+    return Subscriber(r["email"], r["name"], r["status"], from_iso_required(r["created_at"]), from_iso_required(r["updated_at"]),
+                      Preferences.from_json(r["prefs"]), r["source"], from_iso(r["requested_at"]), r["requested_from"],
+                      from_iso(r["confirmed_at"]), from_iso(r["unsubscribed_at"]))
 
 
 _INSERT = ("INSERT INTO subscribers (email, name, status, created_at, updated_at, note, prefs, source, requested_at, "
            "requested_from, confirmed_at) VALUES (?,?,?,?,?,'',?,?,?,?,?)")
 
 
-def _issue_key(value: str) -> Any:
-    """A daily issue's date, or a weekly issue's week ('2026-W31')."""
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return value
-
-
 def _delivery(r: Any) -> Delivery:
-    return Delivery(_issue_key(r["day"]), r["email"], r["status"], r["attempts"], r["message_id"],
-                    r["reply"], r["claimed_by"], _dt_req(r["updated_at"]))
+    return Delivery(IssueKey.parse(r["day"]), r["email"], r["status"], r["attempts"], r["message_id"],
+                    r["reply"], r["claimed_by"], from_iso_required(r["updated_at"]))
 
 
 class SubscriberStore:
@@ -69,6 +107,7 @@ class SubscriberStore:
     def __init__(self, archive: Archive):
         self.a = archive
         self.db = archive.db
+        migrate(self.db, archive.path, "subscribers", MIGRATIONS)
 
     # ------------------------------------------------------- subscribers
     def get(self, email: str) -> Subscriber | None:
@@ -82,8 +121,8 @@ class SubscriberStore:
         with self.a.transaction():
             current = self.get(email)
             if current is None:
-                self.db.execute(_INSERT, (email, name, "subscribed", _iso(now), _iso(now),
-                                          (prefs or Preferences()).to_json(), source, _iso(now), "", _iso(now)))
+                self.db.execute(_INSERT, (email, name, "subscribed", to_iso(now), to_iso(now),
+                                          (prefs or Preferences()).to_json(), source, to_iso(now), "", to_iso(now)))
                 return "added"
             if prefs is not None:
                 self.set_prefs(email, prefs, now)
@@ -95,7 +134,7 @@ class SubscriberStore:
                 return "unsubscribed"
             self.db.execute("UPDATE subscribers SET status = 'subscribed', updated_at = ?, confirmed_at = ?, "
                             "unsubscribed_at = NULL, source = ? WHERE lower(email) = lower(?)",
-                            (_iso(now), _iso(now), source, email))
+                            (to_iso(now), to_iso(now), source, email))
             return "resubscribed"
 
     # ---------------------------------------------------- double opt-in
@@ -105,34 +144,34 @@ class SubscriberStore:
         with self.a.transaction():
             current = self.get(email)
             if current is None:
-                self.db.execute(_INSERT, (email, "", "pending", _iso(now), _iso(now), prefs.to_json(), "web",
-                                          _iso(now), client, None))
+                self.db.execute(_INSERT, (email, "", "pending", to_iso(now), to_iso(now), prefs.to_json(), "web",
+                                          to_iso(now), client, None))
             elif current.status != "subscribed":
                 self.db.execute("UPDATE subscribers SET requested_at = ?, requested_from = ?, prefs = ?, "
                                 "updated_at = ? WHERE lower(email) = lower(?)",
-                                (_iso(now), client, prefs.to_json(), _iso(now), email))
+                                (to_iso(now), client, prefs.to_json(), to_iso(now), email))
 
     def confirm(self, email: str, now: datetime) -> bool:
         """Activate a pending (or unsubscribed, asking again) address; False if unknown."""
         cur = self.db.execute(
             "UPDATE subscribers SET status = 'subscribed', confirmed_at = ?, unsubscribed_at = NULL, updated_at = ?, "
             "source = CASE WHEN status = 'pending' THEN 'web' ELSE source END "
-            "WHERE lower(email) = lower(?) AND status != 'subscribed'", (_iso(now), _iso(now), email))
+            "WHERE lower(email) = lower(?) AND status != 'subscribed'", (to_iso(now), to_iso(now), email))
         return cur.rowcount > 0 or (self.get(email) is not None)
 
     def note_signup(self, email: str, client: str, now: datetime) -> None:
-        self.db.execute("INSERT INTO signups VALUES (?,?,?)", (email.lower(), client, _iso(now)))
+        self.db.execute("INSERT INTO signups VALUES (?,?,?)", (email.lower(), client, to_iso(now)))
 
     def signups_since(self, *, email: str | None = None, client: str | None = None, since: datetime) -> int:
         if email is not None:
             q, arg = "SELECT count(*) FROM signups WHERE email = ? AND at >= ?", email.lower()
         else:
             q, arg = "SELECT count(*) FROM signups WHERE client = ? AND at >= ?", client or ""
-        return int(self.db.execute(q, (arg, _iso(since))).fetchone()[0])
+        return int(self.db.execute(q, (arg, to_iso(since))).fetchone()[0])
 
     def set_prefs(self, email: str, prefs: Preferences, now: datetime) -> bool:
         cur = self.db.execute("UPDATE subscribers SET prefs = ?, updated_at = ? WHERE lower(email) = lower(?)",
-                              (prefs.to_json(), _iso(now), email))
+                              (prefs.to_json(), to_iso(now), email))
         return cur.rowcount > 0
 
     def can_undo(self, sub: Subscriber, now: datetime) -> bool:
@@ -143,7 +182,7 @@ class SubscriberStore:
                  resubscribe: bool = False, source: str = "import") -> dict[str, int]:
         """``add`` for many (email, name) rows in one transaction; counts by result."""
         results: dict[str, int] = {}
-        stamp = _iso(now)
+        stamp = to_iso(now)
         as_json: dict[Preferences, str] = {}  # most rows share a few preference sets
 
         def prefs_json(p: Preferences) -> str:
@@ -188,7 +227,7 @@ class SubscriberStore:
             "UPDATE subscribers SET status = ?, updated_at = ?, "
             "unsubscribed_at = CASE WHEN ? = 'unsubscribed' THEN ? ELSE unsubscribed_at END "
             "WHERE lower(email) = lower(?) AND status != ?",
-            (status, _iso(now), status, _iso(now), email, status))
+            (status, to_iso(now), status, to_iso(now), email, status))
         return cur.rowcount > 0
 
     def remove(self, email: str) -> bool:
@@ -197,12 +236,12 @@ class SubscriberStore:
     def has_subscribers(self) -> bool:
         return self.db.execute("SELECT 1 FROM subscribers WHERE status = 'subscribed' LIMIT 1").fetchone() is not None
 
-    def pending(self, day: date) -> tuple[int, int]:
+    def pending(self, key: IssueKey) -> tuple[int, int]:
         """(subscribers, of whom not yet sent or failed for ``day``)."""
         row = self.db.execute(
             """SELECT count(*), sum(CASE WHEN d.status IN ('sent', 'failed', 'nothing') THEN 0 ELSE 1 END)
             FROM subscribers s LEFT JOIN deliveries d ON d.day = ? AND lower(d.email) = lower(s.email)
-            WHERE s.status = 'subscribed'""", (day.isoformat(),)).fetchone()
+            WHERE s.status = 'subscribed'""", (str(key),)).fetchone()
         return int(row[0] or 0), int(row[1] or 0)
 
     def all(self, status: str | None = None) -> list[Subscriber]:
@@ -213,15 +252,15 @@ class SubscriberStore:
         return [_subscriber(r) for r in rows]
 
     # ------------------------------------------------------------ ledger
-    def queue(self, day: date, now: datetime) -> int:
+    def queue(self, key: IssueKey, now: datetime) -> int:
         """A queued row for every current subscriber without one for ``day``."""
         cur = self.db.execute(
             """INSERT OR IGNORE INTO deliveries (day, email, status, updated_at)
             SELECT ?, email, 'queued', ? FROM subscribers WHERE status = 'subscribed'""",
-            (day.isoformat(), _iso(now)))
+            (str(key), to_iso(now)))
         return cur.rowcount
 
-    def claim(self, day: date, worker: str, now: datetime, *, stale: "set[str] | frozenset[str]" = frozenset(),
+    def claim(self, key: IssueKey, worker: str, now: datetime, *, stale: "set[str] | frozenset[str]" = frozenset(),
               statuses: tuple[str, ...] = ("queued", "deferred"),
               skip: "set[str] | frozenset[str]" = frozenset()) -> tuple[Delivery, str] | None:
         """Atomically take the next row to send (rows in ``statuses``, and rows
@@ -237,30 +276,30 @@ class SubscriberStore:
                     AND email NOT IN ({skip_q})
                     AND lower(email) IN (SELECT lower(email) FROM subscribers WHERE status = 'subscribed')
                     ORDER BY email LIMIT 1""",
-                (day.isoformat(), *statuses, *sorted(stale), *sorted(skip))).fetchone()
+                (str(key), *statuses, *sorted(stale), *sorted(skip))).fetchone()
             if row is None:
                 return None
             r = self.db.execute(
                 """UPDATE deliveries SET status = 'sending', claimed_by = ?, attempts = attempts + 1, updated_at = ?
-                WHERE rowid = ? RETURNING *""", (worker, _iso(now), row[0])).fetchone()
+                WHERE rowid = ? RETURNING *""", (worker, to_iso(now), row[0])).fetchone()
         return _delivery(r), row[1]
 
-    def finish(self, day: date, email: str, status: str, now: datetime, *, reply: str = "", message_id: str = "") -> None:
+    def finish(self, key: IssueKey, email: str, status: str, now: datetime, *, reply: str = "", message_id: str = "") -> None:
         self.db.execute(
             """UPDATE deliveries SET status = ?, reply = ?, message_id = CASE WHEN ? != '' THEN ? ELSE message_id END,
             updated_at = ? WHERE day = ? AND email = ?""",
-            (status, reply[:500], message_id, message_id, _iso(now), day.isoformat(), email))
+            (status, reply[:500], message_id, message_id, to_iso(now), str(key), email))
 
-    def workers_sending(self, day: date) -> set[str]:
+    def workers_sending(self, key: IssueKey) -> set[str]:
         rows = self.db.execute("SELECT DISTINCT claimed_by FROM deliveries WHERE day = ? AND status = 'sending'",
-                               (day.isoformat(),))
+                               (str(key),))
         return {r[0] for r in rows}
 
-    def deliveries(self, day: date) -> list[Delivery]:
-        rows = self.db.execute("SELECT * FROM deliveries WHERE day = ? ORDER BY email", (day.isoformat(),))
+    def deliveries(self, key: IssueKey) -> list[Delivery]:
+        rows = self.db.execute("SELECT * FROM deliveries WHERE day = ? ORDER BY email", (str(key),))
         return [_delivery(r) for r in rows]
 
-    def counts(self, day: date) -> dict[str, int]:
+    def counts(self, key: IssueKey) -> dict[str, int]:
         rows = self.db.execute("SELECT status, count(*) FROM deliveries WHERE day = ? GROUP BY status",
-                               (day.isoformat(),))
+                               (str(key),))
         return {r[0]: r[1] for r in rows}

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Iterable, Literal
 
+from newsletter.errors import NewsletterError
 from newsletter.models import Issue, RankedPaper
 from newsletter.text import collapse
 
@@ -23,7 +24,7 @@ Frequency = Literal["daily", "weekly", "both"]
 _CATEGORY = re.compile(r"[a-z][a-z\-]*(?:\.[A-Za-z][A-Za-z\-]*)?")
 
 
-class BadPreference(ValueError):
+class BadPreference(NewsletterError, ValueError):
     """A preference value a person typed that cannot be used; says why."""
 
 

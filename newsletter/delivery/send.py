@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
 
@@ -28,8 +28,9 @@ from newsletter.files import write_atomic
 from newsletter.config import SmtpConfig
 from newsletter.delivery.message import InvalidAddress, MessageFactory, MessageSettings, envelope
 from newsletter.pacing import Pacer
-from newsletter.render.email import RenderedEmail
-from newsletter.delivery.ledger import Subscriber, SubscriberStore
+from newsletter.delivery.editions import Editions, Skip
+from newsletter.delivery.ledger import SubscriberStore
+from newsletter.models import IssueKey
 from newsletter.store import Archive
 
 EXIT_SOME_FAILED = 5
@@ -202,26 +203,21 @@ class SMTPMailer:
         self._drop()
 
 
-class DryRunMailer:
-    """Writes each message as it would go out into ``folder``; no network."""
+@dataclass
+class DryRunSummary:
+    """What a dry run wrote: one .eml per message a send would make now."""
 
-    def __init__(self, folder: Path, subject: str = ""):
-        self.folder = folder
-        self.subject = subject
-        self.n = 0
-        self.files: list[Path] = []
-        self.skipped: list[str] = []
-        self.nothing: list[str] = []
+    key: IssueKey
+    subject: str
+    files: list[Path] = field(default_factory=list)
+    bytes: int = 0
+    skipped: list[str] = field(default_factory=list)  # addresses no message can be made for
+    nothing: list[str] = field(default_factory=list)  # "address: why" for readers who get nothing
 
-    def send(self, sender: str, recipient: str, data: bytes) -> str:
-        self.n += 1
-        safe = "".join(c if c.isalnum() or c in "@._-+" else "_" for c in recipient)
-        path = write_atomic(self.folder / f"{self.n:04d}-{safe}.eml", data, durable=False)
-        self.files.append(path)
-        return "dry run"
-
-    def close(self) -> None:
-        pass
+    def line(self) -> str:
+        nothing = f", {len(self.nothing)} readers with nothing on their topics" if self.nothing else ""
+        return (f"Dry run {self.key}: {len(self.files)} messages ({self.bytes / 1024:.0f} KiB) written{nothing}, "
+                f"nothing sent; subject: {self.subject}")
 
 
 def worker_id() -> str:
@@ -244,7 +240,7 @@ def _alive(worker: str) -> bool:
 
 @dataclass
 class SendSummary:
-    day: date
+    key: IssueKey
     sent: int = 0
     deferred: int = 0
     failed: int = 0
@@ -255,18 +251,10 @@ class SendSummary:
     failures: list[str] = field(default_factory=list)
 
     def line(self) -> str:
-        return (f"{self.day}: {self.sent} sent, {self.deferred} deferred, {self.failed} failed"
+        return (f"{self.key}: {self.sent} sent, {self.deferred} deferred, {self.failed} failed"
                 f"{f', {self.nothing} with nothing on their topics' if self.nothing else ''}"
                 f"{f', {self.resumed} resumed after a crash' if self.resumed else ''}"
                 f" over {self.connections} SMTP connection{'s' if self.connections != 1 else ''}")
-
-
-# what a reader gets: their email, or why they get none today
-Edition = Callable[[Subscriber], "RenderedEmail | str"]
-
-
-def same_for_all(rendered: RenderedEmail) -> Edition:
-    return lambda sub: rendered
 
 
 @dataclass
@@ -283,7 +271,7 @@ class _Shared:
     skip: set[str] = field(default_factory=set)
 
 
-def send_issue(archive: Archive, day: date, rendered: RenderedEmail | Edition, settings: MessageSettings,
+def send_issue(archive: Archive, key: IssueKey, editions: Editions, settings: MessageSettings,
                mailer: Mailer | list[Mailer], *,
                now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
                sleep: Callable[[float], None] = time.sleep, max_attempts: int = 3, backoff: float = 30.0,
@@ -292,15 +280,14 @@ def send_issue(archive: Archive, day: date, rendered: RenderedEmail | Edition, s
     With several mailers (``[smtp] connections``), each sends from the same
     ledger on its own connection and database handle, claiming rows
     atomically, as concurrent sends always could."""
-    edition = same_for_all(rendered) if isinstance(rendered, RenderedEmail) else rendered
     mailers = mailer if isinstance(mailer, list) else [mailer]
     store = SubscriberStore(archive)
-    store.queue(day, now())
-    counts = store.counts(day)
-    shared = _Shared(SendSummary(day), total=sum(counts.values()),
+    store.queue(key, now())
+    counts = store.counts(key)
+    shared = _Shared(SendSummary(key), total=sum(counts.values()),
                      done=counts.get("sent", 0) + counts.get("failed", 0) + counts.get("nothing", 0),
-                     stale={w for w in store.workers_sending(day) if not _alive(w)})
-    args = (edition, settings, day, now, sleep, max_attempts, backoff, on_progress, shared)
+                     stale={w for w in store.workers_sending(key) if not _alive(w)})
+    args = (editions, settings, key, now, sleep, max_attempts, backoff, on_progress, shared)
     try:
         if len(mailers) == 1:
             _drain(store, mailers[0], worker or worker_id(), *args)
@@ -327,13 +314,13 @@ def send_issue(archive: Archive, day: date, rendered: RenderedEmail | Edition, s
         for m in mailers:
             m.close()
     summary = shared.summary
-    summary.deferred = store.counts(day).get("deferred", 0)
+    summary.deferred = store.counts(key).get("deferred", 0)
     summary.connections = sum(getattr(m, "connections", 0) for m in mailers)
     return summary
 
 
-def _drain(store: SubscriberStore, mailer: Mailer, worker: str, edition: Edition, settings: MessageSettings,
-           day: date, now: Callable[[], datetime], sleep: Callable[[float], None], max_attempts: int,
+def _drain(store: SubscriberStore, mailer: Mailer, worker: str, editions: Editions, settings: MessageSettings,
+           key: IssueKey, now: Callable[[], datetime], sleep: Callable[[float], None], max_attempts: int,
            backoff: float, on_progress: Callable[[int, int], None] | None, shared: _Shared) -> None:
     """One connection's loop: claim a row, send, record; then retry rounds."""
     factory = MessageFactory(settings)
@@ -351,7 +338,7 @@ def _drain(store: SubscriberStore, mailer: Mailer, worker: str, edition: Edition
             on_progress(done, shared.total)
 
     while True:
-        claimed = store.claim(day, worker, now(), stale=shared.stale, statuses=statuses, skip=set(shared.skip))
+        claimed = store.claim(key, worker, now(), stale=shared.stale, statuses=statuses, skip=set(shared.skip))
         if claimed is None:
             with shared.lock:
                 waiting = [e for e, n in shared.tries.items() if n < max_attempts and e in shared.skip]
@@ -369,16 +356,16 @@ def _drain(store: SubscriberStore, mailer: Mailer, worker: str, edition: Edition
             summary.resumed += previous == "sending"  # left in flight by a run that died
             shared.tries[row.email] = shared.tries.get(row.email, 0) + 1
         sub = store.get(row.email)
-        mine = edition(sub) if sub else "no longer a subscriber"
-        if isinstance(mine, str):  # nothing for this reader today: recorded, not sent
-            store.finish(day, row.email, "nothing", now(), reply=mine)
+        mine = editions.for_reader(sub) if sub else Skip("gone", "no longer a subscriber")
+        if isinstance(mine, Skip):  # nothing for this reader today: recorded, not sent
+            store.finish(key, row.email, "nothing", now(), reply=mine.reason)
             count(nothing=1)
             continue
         try:
-            data, message_id = factory.make(mine, row.email, sub.name if sub else "", day, now())
+            data, message_id = factory.make(mine, row.email, sub.name if sub else "", key, now())
         except UNSENDABLE as exc:  # this recipient alone: the others are sent
             reason = f"cannot make a message for this address: {exc}"
-            store.finish(day, row.email, "failed", now(), reply=reason)
+            store.finish(key, row.email, "failed", now(), reply=reason)
             with shared.lock:
                 summary.failures.append(f"{row.email}: {reason}")
             count(failed=1)
@@ -386,49 +373,47 @@ def _drain(store: SubscriberStore, mailer: Mailer, worker: str, edition: Edition
         try:
             reply = mailer.send(settings.from_address, row.email, data)
         except Deferred as exc:
-            store.finish(day, row.email, "deferred", now(), reply=str(exc))
+            store.finish(key, row.email, "deferred", now(), reply=str(exc))
             with shared.lock:
                 shared.skip.add(row.email)
             continue
         except (Rejected, InvalidAddress) as exc:
-            store.finish(day, row.email, "failed", now(), reply=str(exc))
+            store.finish(key, row.email, "failed", now(), reply=str(exc))
             with shared.lock:
                 summary.failures.append(f"{row.email}: {exc}")
             count(failed=1)
         except BaseException:
             # the connection is unusable (SendError) or we are stopped: nothing was
             # sent for this row, so it goes back to the queue
-            store.finish(day, row.email, "queued", now(), reply="interrupted")
+            store.finish(key, row.email, "queued", now(), reply="interrupted")
             raise
         else:
-            store.finish(day, row.email, "sent", now(), reply=reply, message_id=message_id)
+            store.finish(key, row.email, "sent", now(), reply=reply, message_id=message_id)
             count(sent=1, bytes=len(data))
 
 
-def dry_run(archive: Archive, day: date, rendered: RenderedEmail | Edition, settings: MessageSettings, folder: Path,
-            *, now: Callable[[], datetime] = lambda: datetime.now(timezone.utc), subject: str = ""
-            ) -> tuple[DryRunMailer, int]:
+def dry_run(archive: Archive, key: IssueKey, editions: Editions, settings: MessageSettings, folder: Path,
+            *, now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> DryRunSummary:
     """Write every message a send would make now into ``folder`` (each
     reader's own edition); reads the ledger (to skip those already sent) but
     writes nothing to it."""
-    edition = same_for_all(rendered) if isinstance(rendered, RenderedEmail) else rendered
     factory = MessageFactory(settings)
     store = SubscriberStore(archive)
-    sent = {d.email.lower() for d in store.deliveries(day) if d.status in ("sent", "failed", "nothing")}
-    mailer = DryRunMailer(folder, rendered.subject if isinstance(rendered, RenderedEmail) else subject)
-    size = 0
+    done = {d.email.lower() for d in store.deliveries(key) if d.status in ("sent", "failed", "nothing")}
+    summary = DryRunSummary(key, editions.subject)
     for sub in store.all("subscribed"):
-        if sub.email.lower() in sent:
+        if sub.email.lower() in done:
             continue
-        mine = edition(sub)
-        if isinstance(mine, str):
-            mailer.nothing.append(f"{sub.email}: {mine}")
+        mine = editions.for_reader(sub)
+        if isinstance(mine, Skip):
+            summary.nothing.append(f"{sub.email}: {mine.reason}")
             continue
         try:
-            data, _ = factory.make(mine, sub.email, sub.name, day, now())
+            data, _ = factory.make(mine, sub.email, sub.name, key, now())
         except UNSENDABLE as exc:
-            mailer.skipped.append(f"{sub.email}: cannot make a message for this address: {exc}")
+            summary.skipped.append(f"{sub.email}: cannot make a message for this address: {exc}")
             continue
-        mailer.send(settings.from_address, sub.email, data)
-        size += len(data)
-    return mailer, size
+        safe = "".join(c if c.isalnum() or c in "@._-+" else "_" for c in sub.email)
+        summary.files.append(write_atomic(folder / f"{len(summary.files) + 1:04d}-{safe}.eml", data, durable=False))
+        summary.bytes += len(data)
+    return summary

@@ -155,7 +155,7 @@ def make_app(cfg: config_mod.Config, env: Mapping[str, str] = os.environ,
             msg = confirmation_message(settings, address, link, collapse(cfg.title), t, CONFIRM_HOURS)
             m = mailer
             if m is None:
-                from newsletter.pipeline import smtp_mailer
+                from newsletter.deliver import smtp_mailer
                 m = smtp_mailer(cfg, env)
             try:
                 m.send(settings.from_address, address, to_bytes(msg, settings.dkim))
