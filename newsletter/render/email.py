@@ -4,23 +4,14 @@ mjml-python) and a plain-text part from its own template.
 MJML inlines its own component styles. The rules for our HTML inside
 ``mj-text`` (``email.inline.css``) are inlined by css-inline in one targeted
 pass that keeps the <style> blocks (and so the responsive and dark-mode
-rules) untouched; no whole-document inlining.
-
-MJML and the inlining work on the template, once: its Jinja tags are set
-aside as markers (block tags as HTML comments, which MJML keeps in place and
-HTML parsers never move), the template goes through MJML and css-inline,
-the tags are put back, and each render is one Jinja pass over finished HTML
-(``_compiled``). A template whose tags do not all come back once (a tag inside
-an MJML attribute, inside a tag, across files) is rendered the long way,
-Jinja -> MJML -> css-inline, every time. Tests check both ways give the same
-document.
+rules) untouched; no whole-document inlining. One way for every template:
+Jinja, then MJML, then css-inline. An issue is rendered once per distinct
+reader selection, not per reader, so this costs milliseconds a send.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-import weakref
 from html import escape as html_escape
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +20,6 @@ from pathlib import Path
 
 import css_inline
 import jinja2
-from markupsafe import Markup
 from mjml import mjml2html
 
 from newsletter.models import Issue, Post, RankedPaper, issue_url
@@ -191,87 +181,17 @@ def paper_views(issue: Issue, shown: list[RankedPaper], s: EmailSettings) -> lis
     return out
 
 
-_JINJA_TAG = re.compile(r"\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}", re.S)
-_MARKER = re.compile(r"<!--zzjinja(\d+)zz-->|zzjinja(\d+)zz")
-_ACROSS_FILES = re.compile(r"\{%-?\s*(extends|include|import|from|block|macro|call)\b")
-_COMPILED: dict[str, str] = {}  # name -> compiled template source, for the loader below
-
-
-@lru_cache(maxsize=1)
-def _compiled_environment() -> jinja2.Environment:
-    """Compiled email templates, loaded by name so that their bytecode is
-    cached between runs like every other template's."""
-    env = environment(None)
-    return env.overlay(loader=jinja2.FunctionLoader(lambda name: _COMPILED.get(name)), finalize=_clean_value)
-
-
-def _clean_value(value: Any) -> Any:
-    """Every value a compiled template prints, without control characters
-    (the long way strips them from the whole MJML source instead)."""
-    if isinstance(value, str) and not value.isprintable():
-        cleaned = strip_control(value)
-        return Markup(cleaned) if isinstance(value, Markup) else cleaned
-    return value
-
-
-def _mjml_inlined(mjml_source: str, css_path: str, *, keep_comments: bool = False) -> str:
+def _mjml_inlined(mjml_source: str, css_path: str) -> str:
     """MJML to HTML, our rules inlined, the colour-scheme meta tags added."""
-    html = _inliner(css_path).inline(mjml2html(mjml_source, disable_comments=not keep_comments, fonts={}))
+    html = _inliner(css_path).inline(mjml2html(mjml_source, disable_comments=True, fonts={}))
     return html.replace("<head>", "<head>" + COLOR_SCHEME_META, 1)
-
-
-@lru_cache(maxsize=16)
-def _compiled(source: str, css_path: str) -> jinja2.Template | None:
-    """The MJML template ``source`` as a Jinja template of finished HTML, or
-    None when it cannot be compiled faithfully (see the module docstring)."""
-    if _ACROSS_FILES.search(source):
-        return None
-    tags: list[str] = []
-
-    def mark(m: re.Match[str]) -> str:
-        tag = m.group()
-        if tag.startswith("{#"):
-            return ""
-        tags.append(tag)
-        return f"<!--zzjinja{len(tags) - 1}zz-->" if tag.startswith("{%") else f"zzjinja{len(tags) - 1}zz"
-
-    try:
-        html = _mjml_inlined(_JINJA_TAG.sub(mark, source), css_path, keep_comments=True)
-    except Exception:  # noqa: BLE001 - MJML or the inliner refused the marked template: the long way
-        return None
-    found = [int(m[1] or m[2]) for m in _MARKER.finditer(html)]
-    blocks = [i for i in found if tags[i].startswith("{%")]
-    # every tag back; block tags exactly once and in their order (an expression MJML copies, e.g.
-    # the title into an aria-label, may come back twice)
-    if set(found) != set(range(len(tags))) or blocks != [i for i in range(len(tags)) if tags[i].startswith("{%")]:
-        return None
-    html = strip_control(_MARKER.sub(lambda m: tags[int(m[1] or m[2])], html))
-    name = "email-compiled-" + hashlib.sha256(html.encode()).hexdigest()[:24] + ".html.j2"  # .html.j2: autoescaped
-    _COMPILED[name] = html
-    try:
-        return _compiled_environment().get_template(name)
-    except jinja2.TemplateError:
-        return None
-
-
-_SOURCES: "weakref.WeakKeyDictionary[jinja2.Template, str | None]" = weakref.WeakKeyDictionary()
-
-
-def _template_source(t: jinja2.Template) -> str | None:
-    """The template's text (read once per loaded template, which Jinja
-    reloads when the file changes)."""
-    if t not in _SOURCES:
-        env = t.environment
-        _SOURCES[t] = env.loader.get_source(env, t.name)[0] if env.loader is not None and t.name else None
-    return _SOURCES[t]
 
 
 def render_email(issue: Issue, s: EmailSettings, templates_dir: str | None = None,
                  unsubscribe_url: str = UNSUBSCRIBE_PLACEHOLDER, *, papers: tuple[RankedPaper, ...] | None = None,
-                 filtered_by: str = "", long_way: bool = False) -> RenderedEmail:
+                 filtered_by: str = "") -> RenderedEmail:
     """The issue's email; with ``papers``, a reader's own selection of it
-    (``filtered_by`` says how), still counting the whole issue's papers.
-    ``long_way`` renders Jinja -> MJML -> css-inline (tests compare)."""
+    (``filtered_by`` says how), still counting the whole issue's papers."""
     shown = list(issue.papers[: s.max_papers] if papers is None else papers)
 
     def posts(rp: RankedPaper) -> list[Post]:
@@ -287,13 +207,7 @@ def render_email(issue: Issue, s: EmailSettings, templates_dir: str | None = Non
         post_counts=post_counts, posts=posts, cut=lambda t: cut_at_word(t, s.abstract_chars), wrap=_wrap,
     )
     mjml_template = _template(s.template, "email.mjml.j2", templates_dir)
-    css = _css_path(templates_dir)
-    source = None if long_way else _template_source(mjml_template)
-    compiled = _compiled(source, css) if source is not None else None
-    if compiled is not None:
-        html = compiled.render(**context)
-    else:
-        html = _mjml_inlined(strip_control(mjml_template.render(**context)), css)
+    html = _mjml_inlined(strip_control(mjml_template.render(**context)), _css_path(templates_dir))
     text = strip_control(_template(s.text_template, "email.txt.j2", templates_dir).render(**context))
     if "\n\n\n" in text:
         text = _BLANK_LINES.sub("\n\n", text)
