@@ -47,6 +47,8 @@ class Recorder:
         self.messages: list[tuple[str, bytes]] = []
         self.sessions = 0
         self.lock = threading.Lock()
+        self.in_data = 0  # DATA commands being answered right now
+        self.most_in_data = 0  # the most at once: several connections really sending together
 
     def received(self) -> Counter:
         return Counter(rcpt for rcpt, _ in self.messages)
@@ -82,7 +84,12 @@ class Recorder:
             self.messages.append((rcpt, envelope.original_content or envelope.content))
         if self.faults.data_delay:
             import asyncio
-            await asyncio.sleep(self.faults.data_delay)
+            self.in_data += 1
+            self.most_in_data = max(self.most_in_data, self.in_data)
+            try:
+                await asyncio.sleep(self.faults.data_delay)
+            finally:
+                self.in_data -= 1
         return "250 Message accepted for delivery"
 
 

@@ -1,7 +1,8 @@
 """Parallel delivery: [smtp] connections send from the same ledger. Against a
-loopback SMTP server that takes 50 ms per DATA, 2,000 messages over 8
-connections finish at least 6x faster than over 1, with nobody twice and
-nobody lost, also when a connection drops mid-send."""
+loopback SMTP server that takes 50 ms per DATA, messages over 8 connections
+reach everybody exactly once, also when connections drop mid-send, and the
+connections really send at the same time. How much faster that is belongs to
+scripts/bench.py (a ratio of medians), not to a test."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from factories import paper, xpost
 from newsletter import config as config_mod
 from newsletter.delivery.ledger import SubscriberStore
+from newsletter.models import IssueKey
 from newsletter.seams import Seams
 from newsletter.deliver import send_day
 from newsletter.store import Archive
@@ -21,7 +23,7 @@ from test_deliver import cert  # noqa: F401 - a fixture
 
 DAY = date(2026, 7, 31)
 ENV = {"SMTP_PASSWORD": PASSWORD, "NEWSLETTER_SECRET": "s3cret-s3cret-s3cret-0123456789"}
-N = 2000
+N = 400
 
 
 def setup(tmp_path, port, ca, connections, rate=0.0):
@@ -48,22 +50,29 @@ def timed_send(cfg):
         return time.perf_counter() - t, summary
 
 
-@pytest.mark.slow
-def test_eight_connections_are_six_times_faster_with_nobody_twice_or_lost(tmp_path, cert):  # noqa: F811
-    times = {}
-    for connections in (1, 8):
-        faults = Faults(data_delay=0.05, data={"r0777@example.net": ["DROP"], "r1500@example.net": ["DROP"]})
-        with Server(*cert, faults) as server:
-            cfg = setup(tmp_path / str(connections), server.port, cert[0], connections)
-            times[connections], summary = timed_send(cfg)
-            got = server.handler.received()
-        assert summary.sent == N and summary.failed == summary.deferred == 0, summary.line()
-        assert len(got) == N and set(got.values()) == {1}  # everyone, once (the dropped two resent)
+def test_eight_connections_send_at_once_with_nobody_twice_or_lost(tmp_path, cert):  # noqa: F811
+    faults = Faults(data_delay=0.05, data={"r0077@example.net": ["DROP"], "r0300@example.net": ["DROP"]})
+    with Server(*cert, faults) as server:
+        cfg = setup(tmp_path, server.port, cert[0], connections=8)
+        _, summary = timed_send(cfg)
+        got = server.handler.received()
+        most_at_once = server.handler.most_in_data
+    assert summary.sent == N and summary.failed == summary.deferred == 0, summary.line()
+    assert len(got) == N and set(got.values()) == {1}  # everyone, once (the dropped two resent)
+    with Archive(cfg.store_path) as a:
+        assert SubscriberStore(a).counts(IssueKey.of_day(DAY)) == {"sent": N}
+    assert summary.connections >= 8  # eight at the start, more after the drops
+    assert most_at_once >= 4, most_at_once  # several DATA commands in flight together
+
+
+def test_one_connection_sends_one_at_a_time(tmp_path, cert):  # noqa: F811
+    faults = Faults(data_delay=0.01)
+    with Server(*cert, faults) as server:
+        cfg = setup(tmp_path, server.port, cert[0], connections=1)
         with Archive(cfg.store_path) as a:
-            assert SubscriberStore(a).counts(DAY) == {"sent": N}
-        if connections == 8:
-            assert summary.connections >= 8
-    assert times[1] / times[8] >= 6, times
+            a.db.execute("DELETE FROM subscribers WHERE email > 'r0039@example.net'")
+        _, summary = timed_send(cfg)
+        assert server.handler.most_in_data == 1 and summary.sent == 40 and summary.connections == 1
 
 
 def test_the_rate_limit_is_shared_by_all_connections(tmp_path, cert):  # noqa: F811
