@@ -268,7 +268,7 @@ def validate(cfg: Config, file: str) -> None:
     for key, template, names in (("weekly.subject", cfg.weekly.subject, ("title", "week", "top_title", "count")),
                                  ("email.subject", cfg.email.subject, ("title", "date", "top_title", "count"))):
         try:
-            template.format(**{n: "x" for n in names})
+            template.format(**{n: "0" for n in names})
         except (KeyError, IndexError, ValueError, AttributeError) as exc:
             allowed = ", ".join("{" + n + "}" for n in names[:-1]) + " and {" + names[-1] + "}"
             raise ConfigError(f"'{key}' in {file} may use {allowed} only ({exc})") from None

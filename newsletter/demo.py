@@ -4,44 +4,54 @@ The same fetch and build code runs as for a real day; its HTTP goes through a
 replay adapter serving recorded bodies (``demo_data/``, see its SOURCES.md),
 its clock is pinned to just after each recording and no real keys are used.
 
-- 2021-06-16: a real Hot Papers day, its papers and tweets (real counts and
-  embeds) replayed in the arXiv API and X API formats: a full issue.
-- 2026-07-31: real arXiv API and Hugging Face daily-papers answers.
+Which days, sources, settings and recorded bodies: ``demo_data/days.json``.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newsletter import config as config_mod
 from newsletter.errors import NewsletterError
 from newsletter.replay import Recording, replay_session
+from newsletter.sources import REGISTRY
+
+if TYPE_CHECKING:
+    import requests
 
 DATA = Path(__file__).parent / "demo_data"
-X_DAY = date(2021, 6, 16)
-X_NOW = datetime(2021, 6, 17, 7, 7, 8, tzinfo=timezone.utc)  # when the original post was made
-HF_DAY = date(2026, 7, 31)
-HF_NOW = datetime(2026, 8, 2, 22, 7, 14, tzinfo=timezone.utc)  # the API recording's <updated>
-DAYS = (X_DAY, HF_DAY)
 DEMO_MARK = "# The configuration `newsletter demo` used"  # how the demo knows its own folder
 
-BASE = {
+BASE: dict[str, Any] = {
     "newsletter": {"title": "Hot Papers", "categories": ["cs", "eess", "math", "physics", "stat"],
                    "site_url": "https://example.org"},
-    "sources": {"window_hours": 48, "hackernews": {"enabled": False}, "bluesky": {"enabled": False},
-                "reddit": {"enabled": False}},
     "output": {"posts_dir": "content/posts", "feeds_dir": "feeds", "email_dir": "email", "site_dir": "site"},
     "store": {"path": "newsletter.db"},
 }
-# what each recorded day fetches: the sources its recording has
-PER_DAY: dict[date, dict[str, Any]] = {
-    X_DAY: {"sources": {"huggingface": {"enabled": False}}},
-    HF_DAY: {"arxiv": {"page_size": 25, "max_results": 25}, "sources": {"window_hours": 24, "x": {"enabled": False}}},
-}
+
+
+@dataclass(frozen=True)
+class DemoDay:
+    """One recorded day (``demo_data/days.json``): its clock, the sources its
+    recordings hold, its own settings and recorded answers."""
+
+    day: date
+    now: datetime
+    sources: tuple[str, ...]
+    config: dict[str, Any]
+    env: dict[str, str]
+    recordings: tuple[dict[str, Any], ...]
+
+
+def demo_days() -> list[DemoDay]:
+    data = json.loads((DATA / "days.json").read_text(encoding="utf-8"))
+    return [DemoDay(date.fromisoformat(d["day"]), datetime.fromisoformat(d["now"]), tuple(d["sources"]), d["config"],
+                    d["env"], tuple(d["recordings"])) for d in data["days"]]
 
 
 def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
@@ -51,54 +61,64 @@ def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def demo_config(folder: Path, day: date | None = None) -> config_mod.Config:
-    data = _merge(BASE, PER_DAY[day]) if day else BASE
+def _switches(enabled: Iterable[str]) -> dict[str, Any]:
+    on = set(enabled)
+    return {"sources": {name: {"enabled": name in on} for name in REGISTRY}}
+
+
+def demo_config(folder: Path, day: DemoDay | None = None) -> config_mod.Config:
+    """The demo's settings; for one recorded day, only the sources it recorded are on."""
+    if day is None:
+        data = _merge(BASE, _switches(s for d in demo_days() for s in d.sources))
+    else:
+        data = _merge(_merge(BASE, _switches(day.sources)), day.config)
     return config_mod.from_dict(data, base_dir=folder)
 
 
-def recordings(cfg: config_mod.Config) -> list[Recording]:
-    x = cfg.source("x")
-    rss = cfg.arxiv.rss_url.rstrip("/") + "/" + "+".join(cfg.categories)
-    recs = [
-        Recording(rss, DATA / "arxiv-rss-2026-08-01-weekend.xml", content_type="application/rss+xml"),
-        Recording(cfg.source("huggingface").api_url.rstrip("/") + "/daily_papers",
-                  DATA / "hf-daily-papers-2026-07-31.json", params={"date": "2026-07-31"},
-                  content_type="application/json"),
-        Recording(x.api_url.rstrip("/") + "/tweets/search/recent", DATA / "x-search-2021-06-16.json",
-                  content_type="application/json"),
-    ]
-    if cfg.source("x").enabled:
-        recs.append(Recording(cfg.arxiv.api_url, DATA / "arxiv-api-2021-06-16.xml", content_type="application/atom+xml"))
-    else:
-        recs.append(Recording(cfg.arxiv.api_url, DATA / "arxiv-api-2026-07-30.xml", content_type="application/atom+xml"))
-    embeds = json.loads((DATA / "x-oembed-2021-06-16.json").read_text(encoding="utf-8"))
-    recs += [Recording(x.oembed_url, None, params={"url": url}, content_type="application/json",
-                       body=json.dumps({"html": html, "type": "rich", "provider_name": "Twitter"}).encode())
-             for url, html in embeds.items()]
+def _endpoint(cfg: config_mod.Config, path: str) -> str:
+    """A configured URL by its settings path: "arxiv.api_url", "sources.NAME.api_url"."""
+    parts = path.split(".")
+    section: Any = cfg.source(parts[1]) if parts[0] == "sources" else getattr(cfg, parts[0])
+    return str(getattr(section, parts[-1]))
+
+
+def recordings(cfg: config_mod.Config, day: DemoDay) -> list[Recording]:
+    recs = []
+    for r in day.recordings:
+        url = _endpoint(cfg, r["endpoint"])
+        if "oembed" in r:
+            embeds = json.loads((DATA / r["oembed"]).read_text(encoding="utf-8"))
+            recs += [Recording(url, None, params={"url": u}, content_type="application/json",
+                               body=json.dumps({"html": html, "type": "rich", "provider_name": r["provider"]}).encode())
+                     for u, html in embeds.items()]
+            continue
+        path = r.get("path", "").replace("{categories}", "+".join(cfg.categories))
+        recs.append(Recording(url.rstrip("/") + path if path else url, DATA / r["file"], params=r.get("params", {}),
+                              content_type=r["type"]))
     return recs
 
 
 def write_demo_toml(folder: Path) -> Path:
     """Leave the demo's config beside its outputs so ``--config demo/newsletter.toml``
     can rebuild, rank or preview the demo days."""
+    recorded = {s for d in demo_days() for s in d.sources}
     lines = [
         DEMO_MARK + " (its recorded days are in newsletter.db).",
         "[newsletter]",
         'title = "Hot Papers"',
         'categories = ["cs", "eess", "math", "physics", "stat"]',
         'site_url = "https://example.org"',
-        "[sources.hackernews]", "enabled = false",
-        "[sources.bluesky]", "enabled = false",
-        "[sources.reddit]", "enabled = false",
-        "",
     ]
+    for name in REGISTRY:
+        if name not in recorded:
+            lines += [f"[sources.{name}]", "enabled = false"]
     path = folder / "newsletter.toml"
-    path.write_text("\n".join(lines), encoding="utf-8")
+    path.write_text("\n".join(lines + [""]), encoding="utf-8")
     return path
 
 
-def session_factory(cfg: config_mod.Config) -> Any:
-    recs = recordings(cfg)
+def session_factory(cfg: config_mod.Config, day: DemoDay) -> Callable[[], requests.Session]:
+    recs = recordings(cfg, day)
     return lambda: replay_session(recs)
 
 
@@ -134,14 +154,13 @@ def run(folder: Path, *, force: bool = False) -> DemoSummary:
     base = demo_config(folder.resolve())
     lines, files = [], []
     with Archive(base.store_path) as archive:
-        for day, now in ((X_DAY, X_NOW), (HF_DAY, HF_NOW)):
-            cfg = demo_config(folder.resolve(), day)
-            seams = Seams(now=_clock(now), sleep=lambda s: None, env={"X_BEARER_TOKEN": "demo-replay"},
-                          session_factory=session_factory(cfg))
-            fetched = fetch_day(cfg, day, archive, seams)
-            lines.append(fetched.line())
-        for day in DAYS:
-            files += build_day(base, day, archive).files
+        days = demo_days()
+        for d in days:
+            cfg = demo_config(folder.resolve(), d)
+            seams = Seams(now=_clock(d.now), sleep=lambda s: None, env=d.env, session_factory=session_factory(cfg, d))
+            lines.append(fetch_day(cfg, d.day, archive, seams).line())
+        for d in days:
+            files += build_day(base, d.day, archive).files
     site = base.site_dir / "index.html"
     config_path = folder / "newsletter.toml"
     return DemoSummary(files, f"Demo: {'; '.join(lines)}. {len(files)} files written under {folder}/; "
@@ -149,5 +168,5 @@ def run(folder: Path, *, force: bool = False) -> DemoSummary:
                               f"(or open {site})")
 
 
-def _clock(now: datetime) -> Any:
+def _clock(now: datetime) -> Callable[[], datetime]:
     return lambda: now

@@ -1,6 +1,6 @@
 """The one way this tool talks HTTP: a session with our user agent, a total
 deadline per request, pacing between requests, and retries with backoff that
-honour Retry-After (and X's x-rate-limit-reset). Sleeping and the clock are
+honour Retry-After (and an x-rate-limit-reset header). Sleeping and the clock are
 injectable so tests run instantly and can check the waits."""
 
 from __future__ import annotations

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # ASCII digits only (no full-width ones), and an id ends where its digits end:
 # arxiv.org/abs/2102.034061 is no link to 2102.03406
 _NEW_ID = r"[0-9]{4}\.[0-9]{4,5}(?![0-9])"
 _OLD_ID = r"[a-z][a-z\-]*(?:\.[A-Z]{2})?/[0-9]{7}(?![0-9])"
-_LINK = re.compile(
-    # the host starts at a boundary: notarxiv.org or arxiv.org.evil.test are not arXiv
-    r"(?<![\w.\-@])(?:https?://)?(?:www\.|export\.|browse\.)?"
-    r"(?:arxiv\.org/(?:abs|pdf|html|format|ps)|alphaxiv\.org/(?:abs|overview)|huggingface\.co/papers)/"
-    rf"(?P<id>{_NEW_ID}|{_OLD_ID})(?:v[0-9]+)?(?!\w)",
-    re.IGNORECASE | re.ASCII,
-)
+_PAPER_PAGES = (r"arxiv\.org/(?:abs|pdf|html|format|ps)", r"alphaxiv\.org/(?:abs|overview)")
+
+
+@lru_cache(maxsize=1)
+def _link() -> re.Pattern[str]:
+    """arXiv's pages of a paper, alphaXiv's, and those the registered sources
+    declare (``Source.paper_paths``); made on first use, when the registry is loaded."""
+    from newsletter.sources import REGISTRY
+
+    pages = _PAPER_PAGES + tuple(p for s in REGISTRY.values() for p in s.paper_paths)
+    return re.compile(
+        # the host starts at a boundary: notarxiv.org or arxiv.org.evil.test are not arXiv
+        r"(?<![\w.\-@])(?:https?://)?(?:www\.|export\.|browse\.)?"
+        rf"(?:{'|'.join(pages)})/(?P<id>{_NEW_ID}|{_OLD_ID})(?:v[0-9]+)?(?!\w)",
+        re.IGNORECASE | re.ASCII,
+    )
 
 
 def arxiv_ids_in(text: str | None) -> list[str]:
@@ -22,7 +32,7 @@ def arxiv_ids_in(text: str | None) -> list[str]:
     if not text:
         return []
     seen: dict[str, None] = {}
-    for m in _LINK.finditer(text):
+    for m in _link().finditer(text):
         seen.setdefault(m.group("id"), None)
     return list(seen)
 

@@ -69,9 +69,9 @@ class Paper:
 
 @dataclass(frozen=True)
 class Post:
-    """One social-media item (a tweet, an HN story, an HF entry...) that links
+    """One social-media item (a post, a story, a listing entry...) that links
     one or more papers. ``metrics`` holds the source's own figures by name
-    (X: retweets, likes, replies, quotes; Hugging Face: upvotes, comments)."""
+    (for example reposts, likes, replies, quotes; or upvotes, comments)."""
 
     source: str
     post_id: str
@@ -94,7 +94,7 @@ class Post:
 
 @dataclass(frozen=True)
 class SourceFigures:
-    """A source's totals for one paper, e.g. X: retweets 156, likes 694."""
+    """A source's totals for one paper, e.g. reposts 156, likes 694."""
 
     source: str
     totals: dict[str, int]

@@ -1,7 +1,7 @@
 """Ranking: the Hot Papers rule, as pure functions of papers and posts.
 
 A post's score is what its source counts as attention (the registry says
-which figures: X retweets + likes); a paper's score is the weighted sum over
+which figures, e.g. reposts + likes); a paper's score is the weighted sum over
 its posts. Papers scoring at least ``min_paper_score`` with a PDF are listed,
 highest first, ties broken by arXiv id so that the order never depends on
 storage order.
@@ -27,7 +27,7 @@ class RankingRule:
     min_paper_score: float = 50
     min_post_score: float = 25
     max_posts_per_paper: int = 10
-    weights: Mapping[str, float] = field(default_factory=lambda: {"x": 1.0})
+    weights: Mapping[str, float] = field(default_factory=dict)  # a source not named weighs 1
 
     @classmethod
     def from_config(cls, ranking: Any) -> "RankingRule":
@@ -59,6 +59,12 @@ def figures(source: str, posts: list[Post], rule: RankingRule) -> SourceFigures:
     return SourceFigures(source, dict(totals), raw * rule.weight(source), collected)
 
 
+def _figure_order(source: str) -> tuple[int, str]:
+    """Figures are listed in the registry's order (then by name); imported sources after them."""
+    s = REGISTRY.get(source)
+    return (s.order if s else 1, source)
+
+
 def _clean_number(x: float) -> float:
     return int(x) if float(x).is_integer() else round(x, 4)
 
@@ -72,7 +78,7 @@ def _scored(papers: Iterable[Paper], posts: Iterable[Post], rule: RankingRule
     out = []
     for paper in papers:
         sources = by_paper.get(paper.arxiv_id, {})
-        figs = tuple(figures(s, sources[s], rule) for s in sorted(sources, key=lambda s: (s != "x", s)))
+        figs = tuple(figures(s, sources[s], rule) for s in sorted(sources, key=_figure_order))
         score = _clean_number(sum(f.score for f in figs))
         if score < rule.min_paper_score or score <= 0:
             continue

@@ -35,7 +35,7 @@ from newsletter.build import build_day
 from newsletter.fetch import fetch_day
 from newsletter.rank import rank
 from newsletter.render.markdown import render_post
-from newsletter.sanitize import safe_tweet_embed
+from newsletter.sources.x_embed import safe_tweet_embed
 from newsletter.sources import bluesky, hackernews, huggingface, x
 from newsletter.delivery.ledger import MIGRATIONS as LEDGER_MIGRATIONS, SubscriberStore
 from newsletter.store import MIGRATIONS, Archive

@@ -21,7 +21,7 @@ def _shown(source: str, totals: Iterable[str]) -> tuple[tuple[str, str], ...]:
 
 
 def figures_text(f: SourceFigures) -> str:
-    """'X: 156 retweets, 694 likes, 12 replies, 3 quotes (7 posts)'."""
+    """'<source label>: 156 reposts, 694 likes, 12 replies, 3 quotes (7 posts)'."""
     shown = _shown(f.source, f.totals)
     # the figures that make the score always show; the others when non-zero
     parts = [f"{f.totals.get(k, 0)} {label}" for i, (k, label) in enumerate(shown) if i < 2 or f.totals.get(k)]

@@ -10,12 +10,8 @@ from datetime import datetime, timezone
 
 from newsletter.models import Issue, Post
 from newsletter.render.templates import environment
-from newsletter.sanitize import WIDGETS as WIDGETS_TAG
-from newsletter.sanitize import safe_tweet_embed
 from newsletter.sources import REGISTRY
 from newsletter.text import collapse
-
-WIDGETS = WIDGETS_TAG + "\n"
 
 
 # what CommonMark would make raw HTML or a link of: a tag, a closing tag, a
@@ -65,27 +61,21 @@ def front_matter_time(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.Z")
 
 
-def static_embed(post: Post) -> str:
-    """A tweet quote in oEmbed's shape, built from archived data, for posts
-    whose oEmbed HTML could not be had. Everything is escaped."""
+def plain_quote(post: Post) -> str:
+    """A post of a source without a markup of its own: a plain quote, no widgets."""
     when = post.created_at.strftime("%B %-d, %Y") if post.created_at else ""
     text = html.escape(collapse(post.text)).replace("\n", "<br>")
     who = html.escape(collapse(post.author_name) or post.author_handle)
-    source = REGISTRY.get(post.source)
-    if source is None or source.embed is None:  # not a tweet: a plain quote, no X widgets
-        handle = f" (@{html.escape(post.author_handle)})" if post.author_handle else ""
-        return (f'<blockquote class="{html.escape(post.source)}-post"><p>{text}</p>&mdash; {who}{handle} '
-                f'<a href="{html.escape(post.url)}">{when}</a></blockquote>\n')
-    return (
-        f'<blockquote class="twitter-tweet"><p lang="en" dir="ltr">{text}</p>&mdash; {who} '
-        f'(@{html.escape(post.author_handle)}) <a href="{html.escape(post.url)}">{when}</a></blockquote>\n'
-        + WIDGETS
-    )
+    handle = f" (@{html.escape(post.author_handle)})" if post.author_handle else ""
+    return (f'<blockquote class="{html.escape(post.source)}-post"><p>{text}</p>&mdash; {who}{handle} '
+            f'<a href="{html.escape(post.url)}">{when}</a></blockquote>\n')
 
 
 def embed(post: Post) -> str:
-    """The archived oEmbed HTML if it still passes the sanitiser, else a static quote."""
-    return safe_tweet_embed(post.embed_html) or static_embed(post)
+    """How a displayed post appears in the post: its source's own markup
+    (e.g. an embed) when the source has one, a plain quote otherwise."""
+    source = REGISTRY.get(post.source)
+    return source.post_markup(post) if source is not None and source.post_markup else plain_quote(post)
 
 
 def figure_line(source: str, totals: dict[str, int], collected: datetime | None) -> str:
@@ -110,7 +100,15 @@ def render_post(issue: Issue, templates_dir: str | None = None) -> str:
         embed=embed,
         figure_line=figure_line,
         notes=[json.dumps(collapse(n), ensure_ascii=False) for n in issue.notes],
+        source_tags=source_tags(issue),
     )
+
+
+def source_tags(issue: Issue) -> list[str]:
+    """The front matter's tags of the sources whose figures the issue shows,
+    in the registry's order (quoted YAML strings)."""
+    used = {f.source for rp in issue.papers for f in rp.figures}
+    return [json.dumps(s.post_tag, ensure_ascii=False) for s in REGISTRY.values() if s.post_tag and s.name in used]
 
 
 def post_filename(issue_date) -> str:

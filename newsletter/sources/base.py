@@ -48,9 +48,6 @@ class SearchResult:
     skipped: str | None = None  # did not run (no credentials): the note says why
     bad: dict[str, int] = field(default_factory=dict)  # malformed items skipped, by reason
 
-    def skip_bad(self, reason: str) -> None:
-        self.bad[reason] = self.bad.get(reason, 0) + 1
-
 
 @dataclass(frozen=True)
 class SourceContext:
@@ -87,6 +84,8 @@ class Source:
     weight: float = 1.0  # default [ranking.weights] entry
     # the HTML of a displayed post from the service's oEmbed, when it has one
     embed: Callable[[EmbedContext, Post], str | None] | None = None
-
-    def post_score(self, post: Post) -> int:
-        return sum(post.metric(m) for m in self.score)
+    # how a displayed post appears in the Markdown post (default: a plain quote)
+    post_markup: Callable[[Post], str] | None = None
+    order: int = 1  # a paper's figures are listed by this, lower first, then by name
+    post_tag: str = ""  # the tag the Markdown post's front matter gets when the issue has this source's figures
+    paper_paths: tuple[str, ...] = ()  # regexes of this service's pages of an arXiv paper ("host/papers")

@@ -57,6 +57,22 @@ def text(value: Any) -> str:
     return strip_control(str(value))
 
 
+def obj(value: Any, what: str = "item") -> dict[str, Any]:
+    """A JSON object, or a bad record."""
+    if not isinstance(value, dict):
+        raise BadRecord(f"{what} is not an object")
+    return value
+
+
+def items(value: Any, what: str) -> list[Any]:
+    """A JSON list (absent is empty), or a bad record."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BadRecord(f"{what} is not a list")
+    return value
+
+
 def parse_time(value: Any) -> datetime | None:
     """An ISO 8601 time as UTC; a time without a zone is UTC (never the host's
     zone, so rebuilds do not depend on where they run); None when absent or bad."""
@@ -87,8 +103,10 @@ def epoch(value: Any) -> datetime | None:
 
 
 class skipping:
-    """``with skipping(bad):`` around one item's parse: a malformed item is
-    counted under its reason and skipped; the page goes on."""
+    """``with skipping(bad):`` around one item's parse: a malformed item
+    (``BadRecord``, which the checks above and the parsers raise) is counted
+    under its reason and skipped; the page goes on. Any other exception is a
+    bug in the parser and surfaces."""
 
     def __init__(self, bad: dict[str, int]):
         self.bad = bad
@@ -99,13 +117,9 @@ class skipping:
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
         if exc is None:
             return False
-        if isinstance(exc, BadRecord):
-            reason = str(exc)
-        elif isinstance(exc, (ValueError, TypeError, OverflowError, UnicodeError, KeyError, AttributeError)):
-            reason = f"malformed item ({type(exc).__name__})"
-        else:
+        if not isinstance(exc, BadRecord):
             return False
-        self.bad[reason] = self.bad.get(reason, 0) + 1
+        self.bad[str(exc)] = self.bad.get(str(exc), 0) + 1
         return True
 
 

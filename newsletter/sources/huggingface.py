@@ -102,4 +102,5 @@ SOURCE = Source(
     shown=(("upvotes", "upvotes"), ("comments", "comments")),
     figure_line="huggingface: upvotes: {upvotes}, comments: {comments}",
     collect=collect,
+    paper_paths=(r"huggingface\.co/papers",),
 )

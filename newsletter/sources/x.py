@@ -16,9 +16,9 @@ from newsletter.errors import MalformedResponse, SourceError
 from newsletter.links import arxiv_ids_in
 from newsletter.mailing import Window
 from newsletter.models import Post
-from newsletter.sanitize import safe_tweet_embed
 from newsletter.settings import setting
 from newsletter.sources.base import EmbedContext, SearchResult, Source, SourceContext
+from newsletter.sources.x_embed import post_markup, safe_tweet_embed
 from newsletter.sources.common import BadRecord, Page, count, ident, paginate, parse_time, skipping, text
 
 TWEET_FIELDS = "public_metrics,created_at,entities,author_id,lang,referenced_tweets"
@@ -66,7 +66,8 @@ def _post(tweet: dict[str, Any], users: dict[Any, dict[str, Any]], collected_at:
     ids = arxiv_ids_in(_links(tweet))
     if not ids:
         return None
-    user = users.get(tweet.get("author_id"), {})
+    author = tweet.get("author_id")
+    user = users.get(author, {}) if isinstance(author, str) else {}
     handle = text(user.get("username"))
     if handle and not all(c.isascii() and (c.isalnum() or c == "_") for c in handle):
         raise BadRecord("bad username")
@@ -182,4 +183,7 @@ SOURCE = Source(
     collect=collect,
     quotable=True,
     embed=fetch_oembed,
+    post_markup=post_markup,
+    order=0,
+    post_tag="Twitter",
 )

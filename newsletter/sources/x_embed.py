@@ -1,5 +1,8 @@
-"""The one piece of outside HTML we publish: X's oEmbed blockquote, in the
-Markdown post. It passes only if an allow-list sanitiser (nh3, i.e. ammonia on
+"""How an X post appears in the Markdown post: its oEmbed blockquote (the one
+piece of outside HTML we publish), or a static quote of the same shape built
+from archived text when the embed is missing or unsafe.
+
+An oEmbed blockquote It passes only if an allow-list sanitiser (nh3, i.e. ammonia on
 a spec-compliant HTML5 parser) finds nothing to remove from it: the tree nh3
 keeps must be the tree the original parses to. Anything else (event handlers,
 ``javascript:`` however encoded, svg, iframes, forms, base, meta, comments)
@@ -8,6 +11,9 @@ falls back to the static quote built from archived text."""
 from __future__ import annotations
 
 import html as htmlmod
+
+from newsletter.models import Post
+from newsletter.text import collapse
 
 # nh3 and lxml are imported where used: most runs (a build, a send) publish
 # embeds that were checked when fetched, or none, and need neither
@@ -71,3 +77,21 @@ def safe_tweet_embed(markup: str | None) -> str | None:
             if not href.startswith("https://"):
                 return None
     return markup if markup.endswith("\n") else markup + "\n"
+
+
+def static_quote(post: Post) -> str:
+    """A tweet quote in oEmbed's shape, built from archived data, for posts
+    whose oEmbed HTML could not be had. Everything is escaped."""
+    when = post.created_at.strftime("%B %-d, %Y") if post.created_at else ""
+    text = htmlmod.escape(collapse(post.text)).replace("\n", "<br>")
+    who = htmlmod.escape(collapse(post.author_name) or post.author_handle)
+    return (
+        f'<blockquote class="twitter-tweet"><p lang="en" dir="ltr">{text}</p>&mdash; {who} '
+        f'(@{htmlmod.escape(post.author_handle)}) <a href="{htmlmod.escape(post.url)}">{when}</a></blockquote>\n'
+        + WIDGETS + "\n"
+    )
+
+
+def post_markup(post: Post) -> str:
+    """The archived oEmbed HTML if it still passes the sanitiser, else a static quote."""
+    return safe_tweet_embed(post.embed_html) or static_quote(post)
