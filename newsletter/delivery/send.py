@@ -29,7 +29,7 @@ from newsletter.config import SmtpConfig
 from newsletter.delivery.message import InvalidAddress, MessageFactory, MessageSettings, envelope
 from newsletter.pacing import Pacer
 from newsletter.delivery.editions import Editions, Skip
-from newsletter.delivery.ledger import SubscriberStore
+from newsletter.delivery.ledger import Delivery, SubscriberStore
 from newsletter.models import IssueKey
 from newsletter.store import Archive
 
@@ -259,9 +259,18 @@ class SendSummary:
 
 @dataclass
 class _Shared:
-    """What the connections of one send share: the summary, the progress, and
-    which recipients were deferred how often (so retries keep their backoff)."""
+    """One send, shared by its connections: what is sent and how, the
+    summary, the progress, and which recipients were deferred how often (so
+    retries keep their backoff)."""
 
+    key: IssueKey
+    editions: Editions
+    settings: MessageSettings
+    now: Callable[[], datetime]
+    sleep: Callable[[float], None]
+    max_attempts: int
+    backoff: float
+    on_progress: Callable[[int, int], None] | None
     summary: SendSummary
     total: int
     done: int
@@ -269,6 +278,21 @@ class _Shared:
     lock: threading.Lock = field(default_factory=threading.Lock)
     tries: dict[str, int] = field(default_factory=dict)
     skip: set[str] = field(default_factory=set)
+
+    def count(self, **fields: int) -> None:
+        """One row finished: add to the summary, move the progress on."""
+        with self.lock:
+            for k, v in fields.items():
+                setattr(self.summary, k, getattr(self.summary, k) + v)
+            self.done += 1
+            done = self.done
+        if self.on_progress:
+            self.on_progress(done, self.total)
+
+    def fail(self, email: str, reason: str) -> None:
+        with self.lock:
+            self.summary.failures.append(f"{email}: {reason}")
+        self.count(failed=1)
 
 
 def send_issue(archive: Archive, key: IssueKey, editions: Editions, settings: MessageSettings,
@@ -284,32 +308,15 @@ def send_issue(archive: Archive, key: IssueKey, editions: Editions, settings: Me
     store = SubscriberStore(archive)
     store.queue(key, now())
     counts = store.counts(key)
-    shared = _Shared(SendSummary(key), total=sum(counts.values()),
+    shared = _Shared(key, editions, settings, now, sleep, max_attempts, backoff, on_progress, SendSummary(key),
+                     total=sum(counts.values()),
                      done=counts.get("sent", 0) + counts.get("failed", 0) + counts.get("nothing", 0),
                      stale={w for w in store.workers_sending(key) if not _alive(w)})
-    args = (editions, settings, key, now, sleep, max_attempts, backoff, on_progress, shared)
     try:
         if len(mailers) == 1:
-            _drain(store, mailers[0], worker or worker_id(), *args)
+            _Connection(store, mailers[0], worker or worker_id(), shared).drain()
         else:
-            errors: list[BaseException] = []
-
-            def run(m: Mailer) -> None:
-                try:
-                    with Archive(archive.path) as own:
-                        _drain(SubscriberStore(own), m, worker_id(), *args)
-                except BaseException as exc:  # reported after the others finish
-                    errors.append(exc)
-
-            threads = [threading.Thread(target=run, args=(m,), name=f"smtp-{i}") for i, m in enumerate(mailers)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            if errors and not shared.summary.sent:
-                raise errors[0]
-            for exc in errors:  # some connections failed, others sent: say so, do not lose the summary
-                shared.summary.failures.append(f"a connection stopped: {exc}")
+            _drain_in_threads(archive, mailers, shared)
     finally:
         for m in mailers:
             m.close()
@@ -319,77 +326,95 @@ def send_issue(archive: Archive, key: IssueKey, editions: Editions, settings: Me
     return summary
 
 
-def _drain(store: SubscriberStore, mailer: Mailer, worker: str, editions: Editions, settings: MessageSettings,
-           key: IssueKey, now: Callable[[], datetime], sleep: Callable[[float], None], max_attempts: int,
-           backoff: float, on_progress: Callable[[int, int], None] | None, shared: _Shared) -> None:
+def _drain_in_threads(archive: Archive, mailers: list[Mailer], shared: _Shared) -> None:
+    """One thread per mailer, each with its own database handle."""
+    errors: list[BaseException] = []
+
+    def run(m: Mailer) -> None:
+        try:
+            with Archive(archive.path) as own:
+                _Connection(SubscriberStore(own), m, worker_id(), shared).drain()
+        except BaseException as exc:  # reported after the others finish
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(m,), name=f"smtp-{i}") for i, m in enumerate(mailers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors and not shared.summary.sent:
+        raise errors[0]
+    for exc in errors:  # some connections failed, others sent: say so, do not lose the summary
+        shared.summary.failures.append(f"a connection stopped: {exc}")
+
+
+class _Connection:
     """One connection's loop: claim a row, send, record; then retry rounds."""
-    factory = MessageFactory(settings)
-    summary = shared.summary
-    statuses: tuple[str, ...] = ("queued", "deferred")
-    round_ = 0
 
-    def count(**fields: int) -> None:
-        with shared.lock:
-            for k, v in fields.items():
-                setattr(summary, k, getattr(summary, k) + v)
-            shared.done += 1
-            done = shared.done
-        if on_progress:
-            on_progress(done, shared.total)
+    def __init__(self, store: SubscriberStore, mailer: Mailer, worker: str, shared: _Shared):
+        self.store, self.mailer, self.worker, self.shared = store, mailer, worker, shared
+        self.factory = MessageFactory(shared.settings)
 
-    while True:
-        claimed = store.claim(key, worker, now(), stale=shared.stale, statuses=statuses, skip=set(shared.skip))
-        if claimed is None:
+    def drain(self) -> None:
+        shared = self.shared
+        statuses: tuple[str, ...] = ("queued", "deferred")
+        round_ = 0
+        while True:
+            claimed = self.store.claim(shared.key, self.worker, shared.now(), stale=shared.stale, statuses=statuses,
+                                       skip=set(shared.skip))
+            if claimed is not None:
+                self.deliver(*claimed)
+                continue
             with shared.lock:
-                waiting = [e for e, n in shared.tries.items() if n < max_attempts and e in shared.skip]
+                waiting = [e for e, n in shared.tries.items() if n < shared.max_attempts and e in shared.skip]
             if not waiting:
-                break
+                return
             # a round of retries for the deferred ones, after a growing pause
-            sleep(backoff * (2 ** round_))
+            shared.sleep(shared.backoff * (2 ** round_))
             round_ += 1
             with shared.lock:
-                shared.skip = {e for e, n in shared.tries.items() if n >= max_attempts}
+                shared.skip = {e for e, n in shared.tries.items() if n >= shared.max_attempts}
             statuses = ("deferred",)
-            continue
-        row, previous = claimed
+
+    def deliver(self, row: Delivery, previous: str) -> None:
+        shared, store, key, email = self.shared, self.store, self.shared.key, row.email
         with shared.lock:
-            summary.resumed += previous == "sending"  # left in flight by a run that died
-            shared.tries[row.email] = shared.tries.get(row.email, 0) + 1
-        sub = store.get(row.email)
-        mine = editions.for_reader(sub) if sub else Skip("gone", "no longer a subscriber")
+            shared.summary.resumed += previous == "sending"  # left in flight by a run that died
+            shared.tries[email] = shared.tries.get(email, 0) + 1
+        sub = store.get(email)
+        mine = shared.editions.for_reader(sub) if sub else Skip("gone", "no longer a subscriber")
         if isinstance(mine, Skip):  # nothing for this reader today: recorded, not sent
-            store.finish(key, row.email, "nothing", now(), reply=mine.reason)
-            count(nothing=1)
-            continue
+            store.finish(key, email, "nothing", shared.now(), reply=mine.reason)
+            shared.count(nothing=1)
+            return
         try:
-            data, message_id = factory.make(mine, row.email, sub.name if sub else "", key, now())
+            data, message_id = self.factory.make(mine, email, sub.name if sub else "", key, shared.now())
         except UNSENDABLE as exc:  # this recipient alone: the others are sent
             reason = f"cannot make a message for this address: {exc}"
-            store.finish(key, row.email, "failed", now(), reply=reason)
-            with shared.lock:
-                summary.failures.append(f"{row.email}: {reason}")
-            count(failed=1)
-            continue
+            store.finish(key, email, "failed", shared.now(), reply=reason)
+            shared.fail(email, reason)
+            return
+        self.send(email, data, message_id)
+
+    def send(self, email: str, data: bytes, message_id: str) -> None:
+        shared, key = self.shared, self.shared.key
         try:
-            reply = mailer.send(settings.from_address, row.email, data)
+            reply = self.mailer.send(shared.settings.from_address, email, data)
         except Deferred as exc:
-            store.finish(key, row.email, "deferred", now(), reply=str(exc))
+            self.store.finish(key, email, "deferred", shared.now(), reply=str(exc))
             with shared.lock:
-                shared.skip.add(row.email)
-            continue
+                shared.skip.add(email)
         except (Rejected, InvalidAddress) as exc:
-            store.finish(key, row.email, "failed", now(), reply=str(exc))
-            with shared.lock:
-                summary.failures.append(f"{row.email}: {exc}")
-            count(failed=1)
+            self.store.finish(key, email, "failed", shared.now(), reply=str(exc))
+            shared.fail(email, str(exc))
         except BaseException:
             # the connection is unusable (SendError) or we are stopped: nothing was
             # sent for this row, so it goes back to the queue
-            store.finish(key, row.email, "queued", now(), reply="interrupted")
+            self.store.finish(key, email, "queued", shared.now(), reply="interrupted")
             raise
         else:
-            store.finish(key, row.email, "sent", now(), reply=reply, message_id=message_id)
-            count(sent=1, bytes=len(data))
+            self.store.finish(key, email, "sent", shared.now(), reply=reply, message_id=message_id)
+            shared.count(sent=1, bytes=len(data))
 
 
 def dry_run(archive: Archive, key: IssueKey, editions: Editions, settings: MessageSettings, folder: Path,
