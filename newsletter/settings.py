@@ -45,46 +45,51 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+def _check_list(value: Any, name: str, file: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"'{name}' in {file} must be a list of strings, not {value!r}")
+    for v in value:
+        _check_string(v, name, file)
+    return list(value)
+
+
+def _check_weights(value: Any, name: str, file: str) -> dict[str, float]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"'{name}' in {file} must be a table of numbers, not {value!r}")
+    for k, v in value.items():
+        if not _is_number(v) or not math.isfinite(v) or v < 0:
+            raise ConfigError(f"'{name}.{k}' in {file} must be a number >= 0, not {v!r}")
+    return {str(k): float(v) for k, v in value.items()}
+
+
+def _check_scalar(value: Any, t: type, name: str, file: str) -> Any:
+    """A bool, int, float or str setting, checked strictly (true is no number)."""
+    ok = {bool: lambda v: isinstance(v, bool), int: lambda v: isinstance(v, int) and not isinstance(v, bool),
+          float: _is_number, str: lambda v: isinstance(v, str)}.get(t)
+    if ok is None:
+        raise TypeError(f"unsupported config type {t!r}")  # a programming error
+    if not ok(value):
+        raise ConfigError(f"'{name}' in {file} must be {_type_name(t)}, not {value!r}")
+    if t is float:
+        if not math.isfinite(value):
+            raise ConfigError(f"'{name}' in {file} must be a finite number, not {value!r}")
+        return float(value)
+    if t is str:
+        _check_string(value, name, file)
+    return value
+
+
 def _check_value(value: Any, t: Any, name: str, file: str) -> Any:
     origin = get_origin(t)
-    wrong = ConfigError(f"'{name}' in {file} must be {_type_name(t)}, not {value!r}")
     if origin is Literal:
         if value not in get_args(t):
             raise ConfigError(f"'{name}' in {file} must be {_type_name(t)}, not {value!r}")
         return value
     if origin is list:
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise wrong
-        for v in value:
-            _check_string(v, name, file)
-        return list(value)
+        return _check_list(value, name, file)
     if origin is dict:
-        if not isinstance(value, dict):
-            raise wrong
-        for k, v in value.items():
-            if not _is_number(v) or not math.isfinite(v) or v < 0:
-                raise ConfigError(f"'{name}.{k}' in {file} must be a number >= 0, not {v!r}")
-        return {str(k): float(v) for k, v in value.items()}
-    if t is bool:
-        if not isinstance(value, bool):
-            raise wrong
-        return value
-    if t is int:
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise wrong
-        return value
-    if t is float:
-        if not _is_number(value):
-            raise wrong
-        if not math.isfinite(value):
-            raise ConfigError(f"'{name}' in {file} must be a finite number, not {value!r}")
-        return float(value)
-    if t is str:
-        if not isinstance(value, str):
-            raise wrong
-        _check_string(value, name, file)
-        return value
-    raise TypeError(f"unsupported config type {t!r}")  # a programming error
+        return _check_weights(value, name, file)
+    return _check_scalar(value, t, name, file)
 
 
 def _check_string(value: str, name: str, file: str) -> None:

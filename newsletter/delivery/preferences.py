@@ -19,8 +19,8 @@ from newsletter.models import Issue, RankedPaper
 from newsletter.text import collapse
 
 MAX_CHOICES = (5, 10, 20)
-FREQUENCIES = ("daily", "weekly", "both")
 Frequency = Literal["daily", "weekly", "both"]
+FREQUENCIES: tuple[Frequency, ...] = ("daily", "weekly", "both")
 _CATEGORY = re.compile(r"[a-z][a-z\-]*(?:\.[A-Za-z][A-Za-z\-]*)?")
 
 
@@ -80,35 +80,49 @@ def split_list(value: str | Iterable[str] | None, *, limit: int = 50, item_max: 
     return tuple(out)
 
 
-def parse(categories: Any = None, keywords: Any = None, authors: Any = None, max_papers: Any = None,
-          frequency: Any = None, paused_until: date | None = None, *, allowed: Iterable[str] | None = None,
-          base: Preferences | None = None) -> Preferences:
-    """Preferences from form fields or CLI options; fields left None keep ``base``'s."""
-    base = base or Preferences()
-    cats = base.categories if categories is None else split_list(categories)
+def _categories(value: Any, allowed: Iterable[str] | None) -> tuple[str, ...]:
+    cats = split_list(value)
     for c in cats:
         if not _CATEGORY.fullmatch(c):
             raise BadPreference(f"'{c}' is not an arXiv category (such as cs.LG, or cs for all of cs)")
-    if allowed is not None and categories is not None:
+    if allowed is not None:
         ok = set(allowed)
         for c in cats:
             if c not in ok and not any(c.startswith(a + ".") or a.startswith(c + ".") or a == c.split(".")[0]
                                        for a in ok):
                 raise BadPreference(f"'{c}' is not among this newsletter's categories ({', '.join(sorted(ok))})")
-    cap = base.max_papers
-    if max_papers is not None and max_papers != "":
-        try:
-            cap = int(max_papers)
-        except (TypeError, ValueError):
-            cap = -1
-        if cap not in MAX_CHOICES:
-            raise BadPreference(f"max papers must be one of {', '.join(map(str, MAX_CHOICES))}")
-    freq = base.frequency if frequency in (None, "") else str(frequency)
-    if freq not in FREQUENCIES:
-        raise BadPreference(f"frequency must be daily, weekly or both, not {collapse(str(frequency))[:20]!r}")
-    return Preferences(cats, base.keywords if keywords is None else split_list(keywords),
-                       base.authors if authors is None else split_list(authors), cap, freq,  # type: ignore[arg-type]
-                       base.paused_until if paused_until is None else paused_until)
+    return cats
+
+
+def _cap(value: Any) -> int:
+    try:
+        cap = int(value)
+    except (TypeError, ValueError):
+        cap = -1
+    if cap not in MAX_CHOICES:
+        raise BadPreference(f"max papers must be one of {', '.join(map(str, MAX_CHOICES))}")
+    return cap
+
+
+def _frequency(value: str) -> Frequency:
+    for f in FREQUENCIES:
+        if value == f:
+            return f
+    raise BadPreference(f"frequency must be daily, weekly or both, not {collapse(value)[:20]!r}")
+
+
+def parse(categories: Any = None, keywords: Any = None, authors: Any = None, max_papers: Any = None,
+          frequency: Any = None, paused_until: date | None = None, *, allowed: Iterable[str] | None = None,
+          base: Preferences | None = None) -> Preferences:
+    """Preferences from form fields or CLI options; fields left None keep ``base``'s."""
+    base = base or Preferences()
+    return Preferences(
+        base.categories if categories is None else _categories(categories, allowed),
+        base.keywords if keywords is None else split_list(keywords),
+        base.authors if authors is None else split_list(authors),
+        base.max_papers if max_papers is None or max_papers == "" else _cap(max_papers),
+        base.frequency if frequency in (None, "") else _frequency(str(frequency)),
+        base.paused_until if paused_until is None else paused_until)
 
 
 def _word_pattern(phrase: str) -> re.Pattern[str]:
