@@ -4,7 +4,7 @@ weekly issues go through the same two functions, ``send`` and ``dry_run``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -41,7 +41,7 @@ def smtp_mailer(cfg: Config, env: Mapping[str, str]) -> SMTPMailer:
     return SMTPMailer(cfg.smtp, password)
 
 
-def smtp_mailers(cfg: Config, env: Mapping[str, str]) -> list[Mailer]:
+def smtp_mailers(cfg: Config, env: Mapping[str, str]) -> list[SMTPMailer]:
     """``[smtp] connections`` mailers sharing one pacer: the rate is the relay's."""
     from newsletter.delivery.send import SMTPMailer
     from newsletter.pacing import Pacer
@@ -55,7 +55,7 @@ def smtp_mailers(cfg: Config, env: Mapping[str, str]) -> list[Mailer]:
 
 
 def send(cfg: Config, issue: Issue, archive: Archive, seams: Seams | None = None,
-         mailer: Mailer | list[Mailer] | None = None, on_progress: Progress | None = None) -> SendSummary:
+         mailer: Mailer | Sequence[Mailer] | None = None, on_progress: Progress | None = None) -> SendSummary:
     """Send ``issue`` to every subscriber who has not had it (the ledger)."""
     from newsletter.delivery.message import MessageSettings
     from newsletter.delivery.send import send_issue
@@ -82,7 +82,7 @@ def dry_run(cfg: Config, issue: Issue, archive: Archive, seams: Seams | None = N
 
 
 def send_day(cfg: Config, day: date, archive: Archive, seams: Seams | None = None,
-             mailer: Mailer | list[Mailer] | None = None, on_progress: Progress | None = None) -> SendSummary:
+             mailer: Mailer | Sequence[Mailer] | None = None, on_progress: Progress | None = None) -> SendSummary:
     return send(cfg, publishable_issue(cfg, archive, day, "nothing to send"), archive, seams, mailer, on_progress)
 
 

@@ -86,8 +86,8 @@ class HttpClient:
                 raise SourceError(
                     f"{self.service} asks us to wait {exc.wait:.0f} s (limit {self.max_wait:.0f} s); try again later"
                 )
-            return max(exc.wait, self.min_interval)
-        return max(base, self.min_interval)
+            return float(max(exc.wait, self.min_interval))
+        return float(max(base, self.min_interval))
 
     # -- requests ------------------------------------------------------
     def request(
@@ -155,7 +155,8 @@ class HttpClient:
             raise requests.Timeout(f"no complete answer within {self.timeout:g} s") from None
         if not ok:
             raise value
-        return value
+        response: requests.Response = value
+        return response
 
     def get(self, url: str, **kwargs: Any) -> requests.Response:
         return self.request("GET", url, **kwargs)

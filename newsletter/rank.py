@@ -13,10 +13,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newsletter.models import Paper, Post, RankedPaper, SourceFigures
 from newsletter.sources import REGISTRY
+
+if TYPE_CHECKING:
+    from newsletter.config import RankingConfig
 
 IMPORTED_SCORE = ("score",)  # imported sources carry their score as a figure
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -30,7 +33,7 @@ class RankingRule:
     weights: Mapping[str, float] = field(default_factory=dict)  # a source not named weighs 1
 
     @classmethod
-    def from_config(cls, ranking: Any) -> "RankingRule":
+    def from_config(cls, ranking: RankingConfig) -> "RankingRule":
         return cls(min_paper_score=ranking.min_paper_score, min_post_score=ranking.min_post_score,
                    max_posts_per_paper=ranking.max_posts_per_paper, weights=dict(ranking.weights))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
 from newsletter.errors import ConfigError
@@ -64,8 +64,10 @@ def _check_weights(value: Any, name: str, file: str) -> dict[str, float]:
 
 def _check_scalar(value: Any, t: type, name: str, file: str) -> Any:
     """A bool, int, float or str setting, checked strictly (true is no number)."""
-    ok = {bool: lambda v: isinstance(v, bool), int: lambda v: isinstance(v, int) and not isinstance(v, bool),
-          float: _is_number, str: lambda v: isinstance(v, str)}.get(t)
+    checks: dict[type, Callable[[Any], bool]] = {
+        bool: lambda v: isinstance(v, bool), int: lambda v: isinstance(v, int) and not isinstance(v, bool),
+        float: _is_number, str: lambda v: isinstance(v, str)}
+    ok = checks.get(t)
     if ok is None:
         raise TypeError(f"unsupported config type {t!r}")  # a programming error
     if not ok(value):
@@ -106,10 +108,12 @@ def _check_bounds(value: Any, meta: Mapping[str, Any], name: str, file: str) -> 
         raise ConfigError(f"'{name}' in {file} must not be empty")
     if not _is_number(value):
         return
-    for key, ok, words in (("ge", lambda v, b: v >= b, "at least"), ("gt", lambda v, b: v > b, "more than"),
-                           ("le", lambda v, b: v <= b, "at most")):
+    bounds: tuple[tuple[str, Callable[[float, float], bool], str], ...] = (
+        ("ge", lambda v, b: v >= b, "at least"), ("gt", lambda v, b: v > b, "more than"),
+        ("le", lambda v, b: v <= b, "at most"))
+    for key, within, words in bounds:
         bound = meta.get(key)
-        if bound is not None and not ok(value, bound):
+        if bound is not None and not within(value, bound):
             raise ConfigError(f"'{name}' in {file} must be {words} {bound:g}, not {value!r}")
 
 

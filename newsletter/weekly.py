@@ -5,6 +5,7 @@ daily issue are marked "new this week"."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -189,7 +190,7 @@ def _render_week(cfg: Config, archive: Archive, issue: Issue) -> tuple[dict[Path
 
 
 def send_week(cfg: Config, day: date, archive: Archive, seams: Seams | None = None,
-              mailer: Mailer | list[Mailer] | None = None, on_progress: deliver.Progress | None = None
+              mailer: Mailer | Sequence[Mailer] | None = None, on_progress: deliver.Progress | None = None
               ) -> SendSummary:
     """Send the weekly issue to the readers who chose it (weekly or both), with
     its own ledger rows (keyed by the week), so it never collides with a daily send."""

@@ -489,3 +489,19 @@ def test_the_message_factory_makes_each_readers_own_message(tmp_path, address, n
         assert part.get_content_charset() == "utf-8" and part["Content-Transfer-Encoding"] == "quoted-printable"
     body_lines = data.split(b"\r\n\r\n", 1)[1].split(b"\r\n")
     assert max(len(line) for line in body_lines) <= 76
+
+
+@pytest.mark.parametrize("make", ["missing", "folder"])
+def test_an_unreadable_dkim_key_is_one_clear_error(tmp_path, make):
+    from newsletter.delivery.message import MessageSettings
+
+    key = tmp_path / "dkim.pem"
+    if make == "folder":
+        key.mkdir()
+    cfg = config_mod.from_dict({
+        "newsletter": {"site_url": "https://hot.example.org"},
+        "email": {"from": "Hot Papers <papers@hot.example.org>"},
+        "delivery": {"dkim_selector": "np", "dkim_domain": "hot.example.org", "dkim_key_file": str(key)},
+    }, base_dir=tmp_path)
+    with pytest.raises(ConfigError, match=f"cannot read the DKIM key {key}"):
+        MessageSettings.from_config(cfg, ENV)

@@ -14,12 +14,15 @@ from newsletter.text import collapse
 
 if TYPE_CHECKING:
     from newsletter.delivery.send import DryRunSummary, SendSummary
+    from newsletter.fetch import FetchSummary
+    from newsletter.weekly import WeekSummary
 
 
 @app.command()
 def fetch(date_: DateOpt = None, week_: WeekOpt = None, strict: StrictOpt = False, replace: ReplaceOpt = False) -> None:
     """Collect a day's (or a week's) papers from arXiv and signals from every enabled source into the archive."""
     cfg = config()
+    summary: FetchSummary | WeekSummary
     with open_archive(cfg) as archive, Progressing() as reporter:
         if week_:
             from newsletter.weekly import fetch_week

@@ -12,7 +12,7 @@ import secrets
 import email.utils
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -29,6 +29,9 @@ from newsletter.models import IssueKey
 from newsletter.render.email import PREFERENCES_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER, RenderedEmail
 from newsletter.delivery.tokens import make_token
 from newsletter.text import collapse
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
 
 DKIM_HEADERS = [b"From", b"To", b"Subject", b"Date", b"Message-ID", b"Reply-To", b"List-Id",
                 b"List-Unsubscribe", b"List-Unsubscribe-Post", b"MIME-Version", b"Content-Type"]
@@ -133,7 +136,7 @@ class MessageSettings:
     preferences_url: str = ""
 
     @classmethod
-    def from_config(cls, cfg: Any, env: Mapping[str, str]) -> "MessageSettings":
+    def from_config(cls, cfg: Config, env: Mapping[str, str]) -> "MessageSettings":
         d, e = cfg.delivery, cfg.email
         name, addr = email.utils.parseaddr(e.sender)
         try:
@@ -154,7 +157,7 @@ class MessageSettings:
             try:
                 key = cfg.resolve(d.dkim_key_file).read_bytes()
             except OSError as exc:
-                raise ConfigError(f"cannot read the DKIM key {d['dkim_key_file']}: {exc.strerror}") from None
+                raise ConfigError(f"cannot read the DKIM key {d.dkim_key_file}: {exc.strerror}") from None
             dkim = Dkim(d.dkim_selector, d.dkim_domain, key)
         mailto = d.unsubscribe_mailto
         if mailto:

@@ -17,7 +17,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -180,7 +180,7 @@ class SMTPMailer:
         raise Deferred("not sent")
 
     @staticmethod
-    def _refused(code: int, msg) -> str:
+    def _refused(code: int, msg: bytes | str) -> str:
         reply = _reply(code, msg)
         if 400 <= code < 500:
             raise Deferred(reply)
@@ -296,7 +296,7 @@ class _Shared:
 
 
 def send_issue(archive: Archive, key: IssueKey, editions: Editions, settings: MessageSettings,
-               mailer: Mailer | list[Mailer], *,
+               mailer: Mailer | Sequence[Mailer], *,
                now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
                sleep: Callable[[float], None] = time.sleep, max_attempts: int = 3, backoff: float = 30.0,
                on_progress: Callable[[int, int], None] | None = None, worker: str | None = None) -> SendSummary:
@@ -304,7 +304,7 @@ def send_issue(archive: Archive, key: IssueKey, editions: Editions, settings: Me
     With several mailers (``[smtp] connections``), each sends from the same
     ledger on its own connection and database handle, claiming rows
     atomically, as concurrent sends always could."""
-    mailers = mailer if isinstance(mailer, list) else [mailer]
+    mailers = list(mailer) if isinstance(mailer, Sequence) else [mailer]
     store = SubscriberStore(archive)
     store.queue(key, now())
     counts = store.counts(key)

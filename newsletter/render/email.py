@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from html import escape as html_escape
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,6 +26,9 @@ from newsletter.models import Issue, Post, RankedPaper, issue_url
 from newsletter.render.common import authors_short, figures_text, post_author, post_counts
 from newsletter.render.templates import bundled_dir, environment
 from newsletter.text import collapse, strip_control
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
 
 # delivery replaces these with each recipient's own links
 UNSUBSCRIBE_PLACEHOLDER = "https://unsubscribe.invalid/%%UNSUBSCRIBE%%"
@@ -47,7 +50,7 @@ class EmailSettings:
     text_template: str
 
     @classmethod
-    def from_config(cls, cfg: Any, weekly: bool = False) -> "EmailSettings":
+    def from_config(cls, cfg: Config, weekly: bool = False) -> "EmailSettings":
         e = cfg.email
         return cls(
             title=f"{cfg.title} of the Week" if weekly else cfg.title, subject=cfg.weekly.subject if weekly else e.subject,

@@ -12,7 +12,7 @@ import html as htmlmod
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from feedgen.entry import FeedEntry
@@ -24,6 +24,9 @@ from newsletter.models import Issue, RankedPaper, issue_url, paper_url
 from newsletter.render.common import authors_short, figures_text, post_author, post_counts
 from newsletter.render.templates import environment
 from newsletter.text import collapse, strip_control
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 GENERATOR_URI = "https://pypi.org/project/newsletter/"
@@ -41,7 +44,7 @@ class FeedSettings:
     newsletter_title: str
 
     @classmethod
-    def from_config(cls, cfg) -> "FeedSettings":
+    def from_config(cls, cfg: Config) -> "FeedSettings":
         f = cfg.feeds
         title = collapse(f.title) or cfg.title
         return cls(
@@ -69,12 +72,12 @@ def issue_id(s: FeedSettings, issue: Issue) -> str:
     return f"tag:{s.host},{issue.date.isoformat()}:{issue.slug}"
 
 
-class _Entry(FeedEntry):
+class _Entry(FeedEntry):  # type: ignore[misc]  # feedgen has no type information
     """feedgen 1.0 writes Atom entry links without their rel/type/title (the
     loop variable is shadowed), turning a PDF link into a second "alternate".
     Put the attributes back."""
 
-    def atom_entry(self, extensions=True):
+    def atom_entry(self, extensions: bool = True) -> Any:
         entry = super().atom_entry(extensions)
         links = [e for e in entry if isinstance(e.tag, str) and e.tag.rsplit("}", 1)[-1] == "link"]
         for element, data in zip(links, self.link() or []):
@@ -185,7 +188,12 @@ def _digest_summary(issue: Issue) -> str:
     return f"{len(issue.papers)} hot papers: {titles}"
 
 
-def _json_feed(s: FeedSettings, name: str, items: list[dict]) -> bytes:
+def feed_bytes(fg: FeedGenerator, kind: str) -> bytes:
+    data: bytes = fg.atom_str(pretty=True) if kind == "atom" else fg.rss_str(pretty=True)
+    return data
+
+
+def _json_feed(s: FeedSettings, name: str, items: list[dict[str, Any]]) -> bytes:
     feed = {
         "version": JSON_FEED_VERSION,
         "title": _feed_title(s, name),
@@ -219,16 +227,15 @@ def render_feeds(issues: list[Issue], s: FeedSettings, templates_dir: str | None
             for rp in issue.papers:
                 _paper_entry(papers, s, issue, rp, paper_html[(issue.date, rp.paper.arxiv_id)], kind)
             _daily_entry(daily, s, issue, daily_html[issue.date], kind)
-        render = (lambda fg: fg.atom_str(pretty=True)) if kind == "atom" else (lambda fg: fg.rss_str(pretty=True))
-        out[f"papers.{kind}"] = render(papers)
-        out[f"daily.{kind}"] = render(daily)
+        out[f"papers.{kind}"] = feed_bytes(papers, kind)
+        out[f"daily.{kind}"] = feed_bytes(daily, kind)
     out["papers.json"] = _json_feed(s, "papers", [
         _json_paper(s, i, rp, paper_html[(i.date, rp.paper.arxiv_id)]) for i in issues for rp in i.papers])
     out["daily.json"] = _json_feed(s, "daily", [_json_daily(s, i, daily_html[i.date]) for i in issues])
     return out
 
 
-def _json_paper(s: FeedSettings, issue: Issue, rp: RankedPaper, html: str) -> dict:
+def _json_paper(s: FeedSettings, issue: Issue, rp: RankedPaper, html: str) -> dict[str, Any]:
     p = rp.paper
     when = issue.created_at.astimezone(timezone.utc).isoformat()
     return {
@@ -246,7 +253,7 @@ def _json_paper(s: FeedSettings, issue: Issue, rp: RankedPaper, html: str) -> di
     }
 
 
-def _json_daily(s: FeedSettings, issue: Issue, html: str) -> dict:
+def _json_daily(s: FeedSettings, issue: Issue, html: str) -> dict[str, Any]:
     when = issue.created_at.astimezone(timezone.utc).isoformat()
     return {
         "id": issue_id(s, issue),
@@ -273,7 +280,7 @@ def render_digest_feeds(issues: list[Issue], s: FeedSettings, name: str, templat
         fg = _generator(s, name, kind, updated)
         for issue in issues:
             _daily_entry(fg, s, issue, bodies[issue.key], kind)
-        out[f"{name}.{kind}"] = fg.atom_str(pretty=True) if kind == "atom" else fg.rss_str(pretty=True)
+        out[f"{name}.{kind}"] = feed_bytes(fg, kind)
     out[f"{name}.json"] = _json_feed(s, name, [_json_daily(s, i, bodies[i.key]) for i in issues])
     return out
 
@@ -315,5 +322,5 @@ def render_category_feeds(term: str, hits: list[Any], s: FeedSettings) -> dict[s
             fe.updated(when)
             summary = f"#{p.rank} in {s.newsletter_title} {e.day.isoformat()}, {p.score:g} points. {p.authors}"
             fe.summary(_summary(summary, kind))
-        out[f"{name}.{kind}"] = fg.atom_str(pretty=True) if kind == "atom" else fg.rss_str(pretty=True)
+        out[f"{name}.{kind}"] = feed_bytes(fg, kind)
     return out

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from newsletter.models import Issue, Post
 from newsletter.render.templates import environment
@@ -111,5 +111,5 @@ def source_tags(issue: Issue) -> list[str]:
     return [json.dumps(s.post_tag, ensure_ascii=False) for s in REGISTRY.values() if s.post_tag and s.name in used]
 
 
-def post_filename(issue_date) -> str:
+def post_filename(issue_date: date) -> str:
     return f"{issue_date.isoformat()}---Hot-Papers.md"

@@ -13,14 +13,17 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from newsletter.categories import name as category_name
-from newsletter.models import Issue
+from newsletter.models import Issue, IssueKey
 from newsletter.render.common import authors_short, figures_text, post_author, post_counts, source_label
 from newsletter.render.templates import bundled_dir, environment
 from newsletter.text import collapse, strip_control
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
 
 INDEX_RECENT = 30  # previous issues listed on the front page; the rest are in archive/
 CATEGORY_RECENT = 100  # hot papers on a category's page; older ones on its pages by year
@@ -76,7 +79,7 @@ class SiteSettings:
     category_choices: tuple[tuple[str, str], ...]
 
     @classmethod
-    def from_config(cls, cfg: Any) -> "SiteSettings":
+    def from_config(cls, cfg: Config) -> "SiteSettings":
         return cls(title=collapse(cfg.title), site_url=cfg.site_url, web_url=cfg.delivery.web_url.rstrip("/"),
                    description="The arXiv papers people talked about, ranked by their attention on social media.",
                    category_choices=tuple((c, category_name(c)) for c in cfg.categories))
@@ -103,7 +106,7 @@ class SiteRenderer:
         self.templates_dir = templates_dir
         self.globals = dict(site=s, clean=collapse, authors=authors_short, figures_text=figures_text,
                             post_author=post_author, post_counts=post_counts, source_name=source_label)
-        self._bodies: dict[str, Any] = {}
+        self._bodies: dict[IssueKey, Any] = {}
         self._root_mark = f"root{os.urandom(12).hex()}/"  # no content can guess it
 
     def issue_body(self, issue: Issue) -> Any:

@@ -22,7 +22,8 @@ from typing import Any
 from newsletter.links import normalize_id
 from newsletter.models import Post
 from newsletter.sources import REGISTRY
-from newsletter.sources.common import MAX_COUNT, BadRecord, count, parse_time
+from newsletter.models import MAX_COUNT
+from newsletter.sources.common import BadRecord, count, parse_time
 from newsletter.text import collapse, strip_control
 
 KNOWN = {"arxiv", "source", "score", "post_id", "url", "author", "text", "created_at"}
