@@ -90,3 +90,46 @@ def test_a_broken_feed_template_fails_the_build_cleanly(tmp_path, forking):
         with pytest.raises(ConfigError, match="feed_paper.html.j2, line 1"):
             build.build_day(cfg, DAY, a)
     assert not (tmp_path / "feeds").exists() and not (tmp_path / "site").exists()
+
+
+def _pids(chunk: list[int]) -> list[tuple[int, int]]:
+    return [(n * n, os.getpid()) for n in chunk]
+
+
+def test_map_forked_gives_every_result_once_from_several_processes(forking):
+    items = list(range(1000))
+    out = parallel.map_forked(_pids, items, min_items=200)
+    assert sorted(v for v, _ in out) == sorted(n * n for n in items)
+    assert len({pid for _, pid in out}) >= 2  # the parent and at least one child took a share
+
+
+def test_map_forked_runs_here_when_forking_is_not_safe(forking):
+    import threading
+
+    assert {pid for _, pid in parallel.map_forked(_pids, list(range(100)), min_items=200)} == {os.getpid()}
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:  # another thread running: a child could inherit its held locks, so no fork
+        assert {pid for _, pid in parallel.map_forked(_pids, list(range(1000)), min_items=200)} == {os.getpid()}
+    finally:
+        stop.set()
+        other.join()
+
+
+def test_map_forked_brings_back_an_error_and_reaps_every_child(forking, monkeypatch):
+    started = []
+    real = parallel.in_background
+    monkeypatch.setattr(parallel, "in_background", lambda fn: started.append(real(fn)) or started[-1])
+
+    def fails_on_some(chunk: list[int]) -> list[int]:
+        if 7 in chunk:
+            raise ConfigError("template broke on 7")
+        return chunk
+
+    with pytest.raises(ConfigError, match="broke on 7"):
+        parallel.map_forked(fails_on_some, list(range(1000)), min_items=200)
+    assert started
+    for job in started:  # no child left behind
+        with pytest.raises(ChildProcessError):
+            os.waitpid(job.pid, os.WNOHANG)

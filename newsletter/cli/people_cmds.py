@@ -118,14 +118,11 @@ def subscribers_set(
 @subscribers_app.command("show")
 def subscribers_show(address: Annotated[str, typer.Argument(help="The subscriber's address.")]) -> None:
     """A subscriber's status, preferences and consent record (when asked, when confirmed, from where)."""
-    from newsletter.delivery.ledger import SubscriberStore
-    from newsletter.delivery.subscribers import record
+    from newsletter.delivery.subscribers import find, record
 
     cfg = config()
     with open_archive(cfg) as archive:
-        sub = SubscriberStore(archive).get(address.strip())
-    if sub is None:
-        raise NewsletterError(f"{collapse(address)} is not on the list")
+        sub = find(archive, address)
     for key, value in record(sub):
         out(f"{key}:\t{value}")
 
@@ -133,12 +130,11 @@ def subscribers_show(address: Annotated[str, typer.Argument(help="The subscriber
 @subscribers_app.command("remove")
 def subscribers_remove(addresses: Annotated[list[str], typer.Argument(help="Email addresses.")]) -> None:
     """Delete subscribers from the archive altogether (use 'unsubscribe' to keep a record)."""
-    from newsletter.delivery.ledger import SubscriberStore
+    from newsletter.delivery.subscribers import remove
 
     cfg = config()
     with open_archive(cfg) as archive:
-        store = SubscriberStore(archive)
-        removed = sum(store.remove(a.strip()) for a in addresses)
+        removed = remove(archive, addresses)
     say(f"{removed} removed, {len(addresses) - removed} not found")
 
 
@@ -147,11 +143,11 @@ def subscribers_list(
     all_: Annotated[bool, typer.Option("--all", help="Include unsubscribed addresses.")] = False,
 ) -> None:
     """List subscribers (email, name, status) as tab-separated lines."""
-    from newsletter.delivery.ledger import SubscriberStore
+    from newsletter.delivery.subscribers import listing
 
     cfg = config()
     with open_archive(cfg) as archive:
-        subs = SubscriberStore(archive).all(None if all_ else "subscribed")
+        subs = listing(archive, everyone=all_)
     for s in subs:
         out(f"{s.email}\t{s.name}\t{s.status}")
     say(f"{len(subs)} {'addresses' if all_ else 'subscribers'}")
@@ -180,12 +176,11 @@ def subscribers_import(
 @app.command()
 def unsubscribe(addresses: Annotated[list[str], typer.Argument(help="Email addresses.")]) -> None:
     """Unsubscribe addresses by hand (e.g. for mailto: requests); they stay on record."""
-    from newsletter.delivery.ledger import SubscriberStore
+    from newsletter.delivery.subscribers import unsubscribe as unsubscribe_addresses
 
     cfg = config()
     with open_archive(cfg) as archive:
-        store = SubscriberStore(archive)
-        done = sum(store.set_status(a.strip(), "unsubscribed", now()) for a in addresses)
+        done = unsubscribe_addresses(archive, addresses, now())
     say(f"{done} unsubscribed, {len(addresses) - done} not subscribed")
 
 

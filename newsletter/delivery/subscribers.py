@@ -166,3 +166,28 @@ def record(sub: Subscriber) -> list[tuple[str, str]]:
             ("categories", ", ".join(p.categories) or "all"), ("keywords", ", ".join(p.keywords) or "-"),
             ("authors", ", ".join(p.authors) or "-"), ("max papers", str(p.max_papers or "all")),
             ("frequency", p.frequency), ("paused until", p.paused_until.isoformat() if p.paused_until else "-")]
+
+
+def find(archive: Archive, address: str) -> Subscriber:
+    """The subscriber with this address (any case), or an error saying it is not on the list."""
+    sub = SubscriberStore(archive).get(address.strip())
+    if sub is None:
+        raise NewsletterError(f"{collapse(address)} is not on the list")
+    return sub
+
+
+def listing(archive: Archive, *, everyone: bool = False) -> list[Subscriber]:
+    """The subscribers (with ``everyone``, also the pending and unsubscribed)."""
+    return SubscriberStore(archive).all(None if everyone else "subscribed")
+
+
+def unsubscribe(archive: Archive, addresses: Iterable[str], now: datetime) -> int:
+    """Unsubscribe by hand (a mailto: request); they stay on record. How many were subscribed."""
+    store = SubscriberStore(archive)
+    return sum(store.set_status(a.strip(), "unsubscribed", now) for a in addresses)
+
+
+def remove(archive: Archive, addresses: Iterable[str]) -> int:
+    """Delete addresses altogether (consent record and all). How many there were."""
+    store = SubscriberStore(archive)
+    return sum(store.remove(a.strip()) for a in addresses)
