@@ -16,6 +16,7 @@ from newsletter.build import BuildSummary, build_day
 from newsletter.config import Config
 from newsletter.fetch import FetchSummary, fetch_day
 from newsletter.issues import load_issue
+from newsletter.models import Issue
 from newsletter.seams import Seams
 from newsletter.sources.base import Reporter
 from newsletter.store import Archive
@@ -35,10 +36,15 @@ class RunSummary:
         return f"Done {self.fetched.line()}; {self.built.line()}"
 
 
-def _has_subscribers(archive: Archive) -> bool:
+def _then_send(cfg: Config, archive: Archive, seams: Seams, summary: RunSummary, issue: Callable[[], Issue],
+               send: bool, dry_run: bool, on_progress: Callable[[int, int], None] | None) -> RunSummary:
+    """The job's last step: send the built issue when there are subscribers."""
     from newsletter.delivery.ledger import SubscriberStore
 
-    return SubscriberStore(archive).has_subscribers()
+    if send and SubscriberStore(archive).has_subscribers():
+        summary.sent = (deliver.dry_run(cfg, issue(), archive, seams) if dry_run
+                        else deliver.send(cfg, issue(), archive, seams, on_progress=on_progress))
+    return summary
 
 
 def run_day(cfg: Config, day: date, archive: Archive, seams: Seams | None = None, reporter: Reporter | None = None,
@@ -47,13 +53,8 @@ def run_day(cfg: Config, day: date, archive: Archive, seams: Seams | None = None
     """The daily job: fetch, build, then send when there are subscribers."""
     seams = seams or Seams()
     fetched = fetch_day(cfg, day, archive, seams, reporter, strict=strict, replace=replace)
-    built = build_day(cfg, day, archive)
-    summary = RunSummary(fetched, built)
-    if send and _has_subscribers(archive):
-        issue = load_issue(cfg, archive, day)
-        summary.sent = (deliver.dry_run(cfg, issue, archive, seams) if dry_run
-                        else deliver.send(cfg, issue, archive, seams, on_progress=on_progress))
-    return summary
+    summary = RunSummary(fetched, build_day(cfg, day, archive))
+    return _then_send(cfg, archive, seams, summary, lambda: load_issue(cfg, archive, day), send, dry_run, on_progress)
 
 
 def run_week(cfg: Config, day: date, archive: Archive, seams: Seams | None = None, reporter: Reporter | None = None,
@@ -65,10 +66,5 @@ def run_week(cfg: Config, day: date, archive: Archive, seams: Seams | None = Non
 
     seams = seams or Seams()
     fetched = fetch_week(cfg, day, archive, seams, reporter, strict=strict, replace=replace)
-    built = build_week(cfg, day, archive)
-    summary = RunSummary(fetched, built)
-    if send and _has_subscribers(archive):
-        issue = load_week(cfg, archive, day)
-        summary.sent = (deliver.dry_run(cfg, issue, archive, seams) if dry_run
-                        else deliver.send(cfg, issue, archive, seams, on_progress=on_progress))
-    return summary
+    summary = RunSummary(fetched, build_week(cfg, day, archive))
+    return _then_send(cfg, archive, seams, summary, lambda: load_week(cfg, archive, day), send, dry_run, on_progress)
