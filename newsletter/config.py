@@ -261,10 +261,12 @@ class Config:
 
 def validate(cfg: Config, file: str) -> None:
     """The rules that involve more than one field."""
+    from newsletter.categories import is_known
+
     for cat in cfg.newsletter.categories:
-        if not cat.strip() or any(c.isspace() or c in "+&?#/" for c in cat):
-            raise ConfigError(f"'newsletter.categories' in {file} must be a non-empty list of arXiv categories "
-                              f"such as \"cs.LG\", not {cat!r}")
+        if not is_known(cat):
+            raise ConfigError(f"'newsletter.categories' in {file} must be a list of arXiv archives or categories "
+                              f"such as \"cs\" or \"cs.LG\" (arxiv.org/category_taxonomy), not {cat!r}")
     for key, template, names in (("weekly.subject", cfg.weekly.subject, ("title", "week", "top_title", "count")),
                                  ("email.subject", cfg.email.subject, ("title", "date", "top_title", "count"))):
         try:

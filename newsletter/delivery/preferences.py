@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Iterable, Literal
 
+from newsletter.categories import is_known
 from newsletter.errors import NewsletterError
 from newsletter.models import Issue, RankedPaper
 from newsletter.text import collapse
@@ -21,7 +22,6 @@ from newsletter.text import collapse
 MAX_CHOICES = (5, 10, 20)
 Frequency = Literal["daily", "weekly", "both"]
 FREQUENCIES: tuple[Frequency, ...] = ("daily", "weekly", "both")
-_CATEGORY = re.compile(r"[a-z][a-z\-]*(?:\.[A-Za-z][A-Za-z\-]*)?")
 
 
 class BadPreference(NewsletterError, ValueError):
@@ -83,7 +83,7 @@ def split_list(value: str | Iterable[str] | None, *, limit: int = 50, item_max: 
 def _categories(value: Any, allowed: Iterable[str] | None) -> tuple[str, ...]:
     cats = split_list(value)
     for c in cats:
-        if not _CATEGORY.fullmatch(c):
+        if not is_known(c):
             raise BadPreference(f"'{c}' is not an arXiv category (such as cs.LG, or cs for all of cs)")
     if allowed is not None:
         ok = set(allowed)
