@@ -97,7 +97,8 @@ def render_issue_email(cfg: Config, archive: Archive, day: date) -> RenderedEmai
 
 def send_copy(cfg: Config, issue: Issue, to: str, seams: Seams | None = None, mailer: Mailer | None = None) -> str:
     """One copy of an issue's whole email to one address, outside the ledger."""
-    from newsletter.delivery.message import MessageFactory, MessageSettings, check_address
+    from newsletter.delivery.addresses import check_address
+    from newsletter.delivery.message import MessageFactory, MessageSettings
 
     seams = seams or Seams()
     rendered = editions(cfg, issue).whole

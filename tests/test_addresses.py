@@ -8,7 +8,7 @@ import random
 import pytest
 from email_validator import EmailNotValidError, validate_email
 
-from newsletter.delivery.message import InvalidAddress, _domain_name, check_address
+from newsletter.delivery.addresses import InvalidAddress, _domain_name, check_address
 
 SHAPES = [
     "reader@example.org", "Reader.Name+tag@Example.ORG", "a@b.co", "x@sub.domain.example.com.",

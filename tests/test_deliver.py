@@ -465,7 +465,8 @@ def test_the_message_factory_makes_each_readers_own_message(tmp_path, address, n
     reader's own headers."""
     import email as em
 
-    from newsletter.delivery.message import MessageFactory, MessageSettings, envelope, subject_header, to_header
+    from newsletter.delivery.addresses import envelope
+    from newsletter.delivery.message import MessageFactory, MessageSettings, subject_header, to_header
     from newsletter.deliver import render_issue_email
     cfg = config(tmp_path, 25, Path("x"))
     prepare(cfg, [])

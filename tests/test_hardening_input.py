@@ -518,7 +518,8 @@ def test_papers_without_a_pdf_are_named_as_the_reason(tmp_path):
 
 
 def test_a_message_to_a_non_ascii_address_is_valid_utf8_mail():
-    from newsletter.delivery.message import Envelope, to_header
+    from newsletter.delivery.addresses import Envelope
+    from newsletter.delivery.message import to_header
     wire = Envelope("zoë@example.org", True)
     header = to_header('Zoë "Z" Q', wire)
     msg = message_from_string(f"To: {header}\n\n", policy=email.policy.SMTPUTF8)

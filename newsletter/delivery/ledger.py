@@ -4,7 +4,7 @@ tables of their own (``MIGRATIONS`` below, run by ``SubscriberStore``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from newsletter.delivery.preferences import Preferences

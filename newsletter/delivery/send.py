@@ -26,7 +26,8 @@ from typing import Protocol
 from newsletter.errors import NewsletterError
 from newsletter.files import write_atomic
 from newsletter.config import SmtpConfig
-from newsletter.delivery.message import InvalidAddress, MessageFactory, MessageSettings, envelope
+from newsletter.delivery.addresses import InvalidAddress, envelope
+from newsletter.delivery.message import MessageFactory, MessageSettings
 from newsletter.pacing import Pacer
 from newsletter.delivery.editions import Editions, Skip
 from newsletter.delivery.ledger import Delivery, SubscriberStore

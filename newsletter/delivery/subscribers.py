@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from newsletter.delivery.ledger import Subscriber, SubscriberStore
-from newsletter.delivery.message import InvalidAddress, check_address
+from newsletter.delivery.addresses import InvalidAddress, check_address
 from newsletter.delivery.preferences import BadPreference, Preferences, parse
 from newsletter.errors import NewsletterError
 from newsletter.store import Archive

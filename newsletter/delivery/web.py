@@ -161,7 +161,7 @@ def subscribe(ctx: AppContext, req: _Request, pages: Pages) -> Response:
     if req.method != "POST":
         return pages.render("200 OK", "subscribe.html.j2", "Subscribe", categories=ctx.choices, chosen=[],
                             email="", error="")
-    from newsletter.delivery.message import InvalidAddress, check_address
+    from newsletter.delivery.addresses import InvalidAddress, check_address
 
     raw, chosen = req.value("email"), req.values("categories")
     if req.value("website"):  # the honeypot: a bot filled it; answer as to anyone
