@@ -10,6 +10,7 @@ never live here, only the *names* of the environment variables holding them.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -121,8 +122,6 @@ class DeliveryConfig:
     web_url: str = setting("", "public URL of the web app ('newsletter serve'); the site's subscribe form posts "
                                 "there", url=True)
     unsubscribe_url: str = setting("", "default {web_url or site_url}/unsubscribe", url=True)
-    trusted_proxy: str = setting("", "address of the reverse proxy in front of 'newsletter serve' "
-                                     "(its X-Forwarded-For is then the client address)")
     unsubscribe_mailto: str = setting("", 'e.g. "unsubscribe@example.org": a mailto: in List-Unsubscribe')
     secret_env: str = setting("NEWSLETTER_SECRET", "env var with the secret that signs unsubscribe links",
                               nonempty=True)
@@ -150,6 +149,19 @@ class SmtpConfig:
                           ge=0)
     connections: int = setting(1, "SMTP connections sending at once (a provider's relay: 4-16)", ge=1, le=64)
     timeout: float = setting(30.0, gt=0)
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """The readers' web app ('newsletter serve')"""
+
+    trusted_proxies: list[str] = setting([], 'addresses or networks of your reverse proxies, e.g. ["127.0.0.1"]; '
+                                             "only from these is X-Forwarded-For taken as the client")
+    threads: int = setting(8, "requests served at once", ge=1, le=64)
+    connection_limit: int = setting(500, "open connections waitress accepts (behind nginx, nginx takes the rest)",
+                                    ge=10, le=900)
+    channel_timeout: int = setting(10, "seconds an idle or stalled connection is kept", ge=1, le=300)
+    outbox_retry: float = setting(30.0, "seconds before a failed confirmation is sent again (doubles)", ge=0)
 
 
 @dataclass(frozen=True)
@@ -181,7 +193,7 @@ SECTIONS: dict[str, type] = {
     "newsletter": NewsletterConfig, "arxiv": ArxivConfig, "sources": SourcesConfig, "ranking": RankingConfig,
     "weekly": WeeklyConfig,
     "output": OutputConfig, "store": StoreConfig, "email": EmailConfig, "delivery": DeliveryConfig,
-    "smtp": SmtpConfig, "feeds": FeedsConfig, "http": HttpConfig,
+    "smtp": SmtpConfig, "web": WebConfig, "feeds": FeedsConfig, "http": HttpConfig,
 }
 
 
@@ -201,6 +213,7 @@ class Config:
     email: EmailConfig = field(default_factory=EmailConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     feeds: FeedsConfig = field(default_factory=FeedsConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
 
@@ -276,6 +289,12 @@ def validate(cfg: Config, file: str) -> None:
             raise ConfigError(f"'{key}' in {file} may use {allowed} only ({exc})") from None
     if cfg.smtp.security == "none" and cfg.smtp.host not in LOCALHOSTS:
         raise ConfigError(f"'smtp.security' = \"none\" in {file} is only allowed for localhost, not {cfg.smtp.host}")
+    for proxy in cfg.web.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ConfigError(f"'web.trusted_proxies' in {file} must hold IP addresses or networks such as "
+                              f"\"127.0.0.1\" or \"10.0.0.0/8\", not {proxy!r}") from None
     if not urlsplit(cfg.newsletter.site_url).hostname:
         raise ConfigError(f"'newsletter.site_url' in {file} must be an http(s) URL with a host")
 

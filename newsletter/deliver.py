@@ -95,17 +95,21 @@ def render_issue_email(cfg: Config, archive: Archive, day: date) -> RenderedEmai
     return editions(cfg, publishable_issue(cfg, archive, day, "nothing to send")).whole
 
 
-def send_copy(cfg: Config, issue: Issue, to: str, seams: Seams | None = None, mailer: Mailer | None = None) -> str:
+def send_copy(cfg: Config, issue: Issue, archive: Archive, to: str, seams: Seams | None = None,
+              mailer: Mailer | None = None) -> str:
     """One copy of an issue's whole email to one address, outside the ledger."""
     from newsletter.delivery.addresses import check_address
-    from newsletter.delivery.message import MessageFactory, MessageSettings
+    from newsletter.delivery.ledger import SubscriberStore, new_handle
+    from newsletter.delivery.message import MessageFactory, MessageSettings, Recipient
 
     seams = seams or Seams()
     rendered = editions(cfg, issue).whole
     settings = MessageSettings.from_config(cfg, seams.env)
     address = check_address(to)
     mailer = mailer or smtp_mailer(cfg, seams.env)
-    data, _ = MessageFactory(settings).make(rendered, address, "", issue.key, seams.now())
+    sub = SubscriberStore(archive).get(address)  # a reader's own links; anyone else's lead nowhere
+    recipient = Recipient(address, "", sub.handle if sub else new_handle())
+    data, _ = MessageFactory(settings).make(rendered, recipient, issue.key, seams.now())
     try:
         return str(mailer.send(settings.from_address, address, data))
     finally:

@@ -1,12 +1,14 @@
 """Migrations for the stores that share the archive file. Each store owns
-its tables and their migrations (a list of SQL scripts) under a component
-name; ``schema_versions`` records how far each component has come. Archives
+its tables and their migrations (a list of steps: an SQL script, or a
+function for what SQL alone cannot do, such as computing a column in Python)
+under a component name; ``schema_versions`` records how far each component has come. Archives
 made before that (one numbered list for all, in ``PRAGMA user_version``) are
 taken over with the versions they had reached."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from newsletter.errors import ArchiveError
@@ -41,7 +43,10 @@ def _version(db: sqlite3.Connection, component: str) -> int | None:
     return int(row[0]) if row else None
 
 
-def migrate(db: sqlite3.Connection, path: Path, component: str, scripts: list[str]) -> None:
+Step = str | Callable[[sqlite3.Connection], None]
+
+
+def migrate(db: sqlite3.Connection, path: Path, component: str, scripts: Sequence[Step]) -> None:
     """Bring ``component``'s tables up to date under the database's write
     lock, so several first-ever commands at once migrate exactly once."""
     if _version(db, component) == len(scripts):
@@ -53,6 +58,9 @@ def migrate(db: sqlite3.Connection, path: Path, component: str, scripts: list[st
         if version > len(scripts):
             raise ArchiveError(f"{path} was written by a newer version of newsletter; upgrade it")
         for script in scripts[version:]:
+            if callable(script):
+                script(db)
+                continue
             for statement in statements(script):
                 db.execute(statement)
         db.execute("INSERT OR REPLACE INTO schema_versions VALUES (?, ?)", (component, len(scripts)))

@@ -110,7 +110,7 @@ def test_a_message_that_cannot_be_made_fails_alone(tmp_path, cert, monkeypatch):
     real = MessageFactory.make
 
     def make(self, rendered, to, *a, **k):
-        if to == ADDRS[2]:
+        if to.email == ADDRS[2]:
             raise UnicodeEncodeError("ascii", "x", 0, 1, "not encodable")
         return real(self, rendered, to, *a, **k)
 

@@ -39,6 +39,7 @@ from newsletter.sources.x_embed import safe_tweet_embed
 from newsletter.sources import bluesky, hackernews, huggingface, x
 from newsletter.delivery.ledger import MIGRATIONS as LEDGER_MIGRATIONS, SubscriberStore
 from newsletter.store import MIGRATIONS, Archive
+from weblinks import token_for
 from xpages import page, tweet
 
 D = date(2026, 7, 31)
@@ -435,19 +436,19 @@ def test_the_deployable_app_refuses_to_start_without_the_secret(tmp_path):
 def served(tmp_path):
     from newsletter.delivery.web import make_server
     cfg = make_config(tmp_path)
-    server = make_server(cfg, "127.0.0.1", 0, env={"NEWSLETTER_SECRET": SECRET})
+    with Archive(cfg.store_path) as a:
+        SubscriberStore(a).add("a@example.org", "", datetime.now(timezone.utc))
+    server = make_server(cfg, "127.0.0.1", 0, env={"NEWSLETTER_SECRET": SECRET}, outbox=False)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield cfg, f"http://127.0.0.1:{server.effective_port}"
     server.close()
-    server.task_dispatcher.shutdown()  # its worker threads too
     thread.join(timeout=10)
 
 
 def test_head_has_no_body_and_big_bodies_are_refused(served):
     cfg, base = served
-    from newsletter.delivery.tokens import make_token
-    url = f"{base}/unsubscribe?t={make_token(SECRET, 'a@example.org')}"
+    url = f"{base}/unsubscribe?t={token_for(cfg.store_path, 'a@example.org', SECRET)}"
     with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=5) as r:
         assert r.status == 200 and r.read() == b"" and int(r.headers["Content-Length"]) > 0
     req = urllib.request.Request(url, data=b"x" * 20_000)
@@ -462,9 +463,8 @@ def test_idle_and_trickling_clients_do_not_block_one_click_unsubscribes(served):
     idle = socket.create_connection((host, int(port)))  # connects, says nothing
     slow = socket.create_connection((host, int(port)))
     slow.sendall(b"POST /unsubscribe HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\nabc")  # 3 of 5000
-    from newsletter.delivery.tokens import make_token
     started = time.monotonic()
-    req = urllib.request.Request(f"{base}/unsubscribe?t={make_token(SECRET, 'a@example.org')}",
+    req = urllib.request.Request(f"{base}/unsubscribe?t={token_for(cfg.store_path, 'a@example.org', SECRET)}",
                                  data=b"List-Unsubscribe=One-Click")
     with urllib.request.urlopen(req, timeout=5) as r:
         assert r.status == 200

@@ -22,7 +22,10 @@ from newsletter import config as config_mod
 from newsletter.cli import app as cli
 from newsletter.delivery.ledger import SubscriberStore
 from newsletter.delivery.preferences import Preferences
-from newsletter.delivery.tokens import make_token, verify_token
+from newsletter.delivery.outbox import send_due
+from newsletter.delivery.signups import Signups
+from newsletter.delivery.tokens import make_token
+from weblinks import address_of, token_for
 from newsletter.delivery.web import make_app, make_server
 from newsletter.seams import Seams
 from newsletter.deliver import dry_run_day, send_day
@@ -92,7 +95,16 @@ def call(app, method, path, form=None, query="", client="198.51.100.7"):
 def web(tmp_path):
     cfg = config(tmp_path)
     clock, outbox = Clock(), Outbox()
-    return cfg, make_app(cfg, ENV, now=clock, mailer=outbox), clock, outbox
+    return cfg, flushing(make_app(cfg, ENV, now=clock), cfg, clock, outbox), clock, outbox
+
+
+def flushing(app, cfg, clock, outbox):
+    """The app, with its outbox sent after each request (as ``serve``'s worker does)."""
+    def wrapped(environ, start_response):
+        answer = list(app(environ, start_response))
+        send_due(cfg.store_path, lambda: outbox, clock)
+        return answer
+    return wrapped
 
 
 def sub_of(cfg, address):
@@ -135,7 +147,7 @@ def test_the_answer_is_the_same_whatever_the_address_is(web, state):
     with Archive(cfg.store_path) as a:
         s = SubscriberStore(a)
         if state == "pending":
-            s.request(address, clock.now, "x", Preferences())
+            Signups(a).request(address, "x", Preferences(), clock.now)
         elif state in ("subscribed", "unsubscribed"):
             s.add(address, "", clock.now)
             if state == "unsubscribed":
@@ -175,9 +187,9 @@ def test_forged_expired_cross_address_and_cross_purpose_tokens_change_nothing(we
     ada = parse_qs(urlsplit(outbox.links("confirm")[0]).query)["t"][0]
     bob = parse_qs(urlsplit(outbox.links("confirm")[1]).query)["t"][0]
     forged = ada[:-3] + ("AAA" if not ada.endswith("AAA") else "BBB")
-    swapped = bob.split(".")[0] + "." + ".".join(ada.split(".")[1:])  # bob's address, ada's signature
-    unsub = make_token(SECRET, "ada@example.org")  # another purpose
-    other_secret = make_token("x" * 32, "ada@example.org", "confirm", expires=clock.now + timedelta(hours=1))
+    swapped = ".".join(["h1", bob.split(".")[1], *ada.split(".")[2:]])  # bob's sign-up, ada's signature
+    unsub = token_for(cfg.store_path, "ada@example.org", SECRET)  # another purpose
+    other_secret = make_token("x" * 32, ada.split(".")[1], "confirm", expires=clock.now + timedelta(hours=1))
     for bad in (forged, swapped, unsub, other_secret, "", "a.b.c.d", "\x00"):
         status, html = call(app, "POST", "/confirm", {"t": bad})
         assert status == "400 Bad Request" and "not valid" in html
@@ -197,7 +209,7 @@ def test_hostile_text_in_every_field_is_escaped(web):
     assert status == "400 Bad Request" and "<script>" not in html
     with Archive(cfg.store_path) as a:
         SubscriberStore(a).add("ok@example.org", "", clock.now)
-    token = make_token(SECRET, "ok@example.org", "preferences")
+    token = token_for(cfg.store_path, "ok@example.org", SECRET, "preferences")
     status, html = call(app, "POST", "/preferences", {"t": token, "keywords": evil, "authors": evil + ", Hinton",
                                                        "frequency": "daily"})
     assert status == "200 OK" and "Saved." in html
@@ -209,7 +221,7 @@ def test_the_preference_page_saves_and_confirms_what_was_saved(web):
     cfg, app, clock, _ = web
     with Archive(cfg.store_path) as a:
         SubscriberStore(a).add("reader@example.org", "", clock.now)
-    token = make_token(SECRET, "reader@example.org", "preferences")
+    token = token_for(cfg.store_path, "reader@example.org", SECRET, "preferences")
     status, html = call(app, "GET", "/preferences", query=urlencode({"t": token}))
     for label in ("Keywords", "Authors", "Papers per email", "Pause for (weeks)", "Every mailing day"):
         assert label in html
@@ -232,7 +244,7 @@ def test_unsubscribe_already_unsubscribed_and_undo_within_30_days(web):
     cfg, app, clock, _ = web
     with Archive(cfg.store_path) as a:
         SubscriberStore(a).add("u@example.org", "", clock.now, prefs=Preferences(("cs.CV",)))
-    token = make_token(SECRET, "u@example.org")
+    token = token_for(cfg.store_path, "u@example.org", SECRET)
     status, html = call(app, "POST", "/unsubscribe", {"List-Unsubscribe": "One-Click"}, query=urlencode({"t": token}))
     assert status == "200 OK" and "Resubscribe" in html and sub_of(cfg, "u@example.org").status == "unsubscribed"
     status, html = call(app, "GET", "/unsubscribe", query=urlencode({"t": token}))
@@ -297,9 +309,9 @@ def test_each_reader_gets_their_own_issue_rendered_once_per_selection(tmp_path, 
     for address, path in files.items():  # every message: its own working preference and unsubscribe links
         msg, text = eml(path)
         (prefs_link,) = re.findall(r"Preferences: (\S+)", text)
-        assert verify_token(SECRET, parse_qs(urlsplit(prefs_link).query)["t"][0], "preferences") == address
+        assert address_of(cfg.store_path, parse_qs(urlsplit(prefs_link).query)["t"][0], SECRET, "preferences") == address
         assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-        assert verify_token(SECRET, parse_qs(urlsplit(msg["List-Unsubscribe"].split(",")[0].strip("<> ")).query)["t"][0]) == address
+        assert address_of(cfg.store_path, parse_qs(urlsplit(msg["List-Unsubscribe"].split(",")[0].strip("<> ")).query)["t"][0], SECRET) == address
 
 
 def hotpapers_ranked(cfg):
@@ -406,7 +418,6 @@ def test_a_person_subscribes_confirms_chooses_topics_and_gets_their_issue(tmp_pa
                 browser.close()
         finally:
             server.close()
-            server.task_dispatcher.shutdown()  # its worker threads too
     with Archive(cfg.store_path) as a:
         a.db.execute("DELETE FROM deliveries")
         mailer = dry_run_day(cfg, DAY, a, Seams(env=ENV))

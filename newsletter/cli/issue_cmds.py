@@ -191,7 +191,7 @@ def send_cmd(
         else:
             issue = publishable_issue(cfg, archive, day(date_), "nothing to send")
         if to:
-            reply = deliver.send_copy(cfg, issue, to)
+            reply = deliver.send_copy(cfg, issue, archive, to)
             say(f"Sent one copy of {issue.key} to {to} ({reply}); the ledger is unchanged")
             return
         result = (deliver.dry_run(cfg, issue, archive) if dry_run
@@ -206,6 +206,7 @@ def status(date_: DateOpt = None) -> None:
     from rich.table import Table
 
     from newsletter.delivery.ledger import SubscriberStore
+    from newsletter.delivery.outbox import Outbox
     from newsletter.models import IssueKey
 
     cfg, d = config(), day(date_)
@@ -215,6 +216,7 @@ def status(date_: DateOpt = None) -> None:
         counts = store.counts(key)
         subscribed, pending = store.pending(key)
         rows = store.deliveries(key)
+        queue = Outbox(archive).counts()
     table = Table(title=f"Delivery of {d}")
     for col in ("status", "count"):
         table.add_column(col)
@@ -224,6 +226,9 @@ def status(date_: DateOpt = None) -> None:
     for r in rows:
         if r.status in ("failed", "deferred", "nothing"):
             out(f"{r.status}: {r.email}: {r.reply}")
+    if queue.get("queued") or queue.get("failed") or queue.get("sending"):
+        say(f"Web app outbox: {queue.get('queued', 0) + queue.get('sending', 0)} confirmations waiting, "
+            f"{queue.get('failed', 0)} failed ('newsletter serve' sends them, or 'newsletter outbox send')")
     say(f"{d}: {counts.get('sent', 0)} sent, {pending} of {subscribed} subscribers still to send")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -200,3 +201,25 @@ def serve(
         server.run()
     finally:
         server.close()
+
+
+outbox_app = typer.Typer(help="The web app's own mail (confirmations), queued by requests.", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
+
+
+@outbox_app.command("send")
+def outbox_send() -> None:
+    """Send the confirmations that are due (for a web app run under another WSGI server; 'serve' does it itself)."""
+    from newsletter.deliver import smtp_mailer
+    from newsletter.delivery.outbox import send_due
+    from newsletter.delivery.send import SomeFailed
+
+    cfg = config()
+    open_archive(cfg).close()  # the store's folder is checked, as for every command
+    summary = send_due(cfg.store_path, lambda: smtp_mailer(cfg, os.environ), backoff=cfg.web.outbox_retry)
+    for error in summary.errors:
+        say(f"Deferred: {error}")
+    say(summary.line())
+    if summary.retried or summary.failed:
+        raise SomeFailed(f"{summary.retried} to try again later, {summary.failed} failed; "
+                         "run 'newsletter outbox send' again later")

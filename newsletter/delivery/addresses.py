@@ -108,10 +108,14 @@ def envelope(address: str) -> Envelope:
 def address_key(address: str) -> str:
     """The canonical key of an address (see the module's docstring)."""
     local, _, domain = address.strip().rpartition("@")
-    local = unicodedata.normalize("NFKC", local).casefold()
+    return f"{unicodedata.normalize('NFKC', local).casefold()}@{_domain_key(domain)}"
+
+
+@lru_cache(maxsize=65536)
+def _domain_key(domain: str) -> str:
     domain = unicodedata.normalize("NFKC", domain).strip(".")
     try:
         domain = idna.encode(domain, uts46=True).decode("ascii")
     except (idna.IDNAError, UnicodeError, ValueError):
         pass  # not a name IDNA accepts (a literal, say): compared as written, case aside
-    return f"{local}@{domain.casefold()}"
+    return domain.casefold()

@@ -3,18 +3,58 @@ tables of their own (``MIGRATIONS`` below, run by ``SubscriberStore``)."""
 
 from __future__ import annotations
 
+import secrets
+import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from newsletter.delivery.preferences import Preferences
 from newsletter.codecs import from_iso, from_iso_required, to_iso
+from newsletter.delivery.addresses import address_key
 from newsletter.models import IssueKey
-from newsletter.schema import migrate
+from newsletter.schema import Step, migrate
 from newsletter.store import Archive
 
+def new_handle() -> str:
+    """A reader's opaque handle: what their links carry instead of their address."""
+    return secrets.token_urlsafe(12)
+
+
+_STATUS_RANK = {"subscribed": 0, "pending": 1, "unsubscribed": 2}
+
+
+def _keys_and_handles(db: sqlite3.Connection) -> None:
+    """Each reader gets the canonical key of their address (one row per key:
+    rows that differed only in non-ASCII case or form are merged, the active
+    one kept) and an opaque handle for their links; a sign-up gets its own
+    confirmation nonce, used once; and the time from which links carry
+    handles is kept (addresses in older links are honoured for a while)."""
+    db.execute("ALTER TABLE subscribers ADD COLUMN key TEXT")
+    db.execute("ALTER TABLE subscribers ADD COLUMN handle TEXT")
+    groups: dict[str, list[tuple[int, str, str]]] = {}
+    for rowid, email, status, created in db.execute("SELECT rowid, email, status, created_at FROM subscribers"):
+        groups.setdefault(address_key(email), []).append((_STATUS_RANK.get(status, 3), created, rowid))
+    for key, rows in groups.items():
+        keep, *others = sorted(rows)
+        db.executemany("DELETE FROM subscribers WHERE rowid = ?", [(r[2],) for r in others])
+        db.execute("UPDATE subscribers SET key = ?, handle = ? WHERE rowid = ?", (key, new_handle(), keep[2]))
+    db.execute("DROP INDEX IF EXISTS subscribers_nocase")
+    db.execute("CREATE UNIQUE INDEX subscribers_by_key ON subscribers(key)")
+    db.execute("CREATE UNIQUE INDEX subscribers_by_handle ON subscribers(handle)")
+    db.execute("ALTER TABLE signups ADD COLUMN nonce TEXT")
+    db.execute("ALTER TABLE signups ADD COLUMN prefs TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE signups ADD COLUMN used_at TEXT")
+    db.execute("CREATE UNIQUE INDEX signups_by_nonce ON signups(nonce)")
+    db.executemany("UPDATE signups SET email = ? WHERE rowid = ?",
+                   [(address_key(e), r) for r, e in db.execute("SELECT rowid, email FROM signups").fetchall()])
+    db.execute("CREATE TABLE subscriber_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute("INSERT INTO subscriber_settings VALUES ('opaque_links_since', ?)",
+               (datetime.now(timezone.utc).isoformat(),))
+
+
 # the subscriber store's tables (see schema.py): subscribers, the delivery ledger, sign-ups
-MIGRATIONS = [
+MIGRATIONS: list[Step] = [
     """
     CREATE TABLE subscribers (
         email TEXT PRIMARY KEY,     -- as given; compared case-insensitively
@@ -53,6 +93,7 @@ MIGRATIONS = [
     CREATE INDEX signups_by_email ON signups(email, at);
     CREATE INDEX signups_by_client ON signups(client, at);
     """,
+    _keys_and_handles,
 ]
 
 
@@ -72,6 +113,7 @@ class Subscriber:
     requested_from: str = ""
     confirmed_at: datetime | None = None
     unsubscribed_at: datetime | None = None
+    handle: str = ""  # what the reader's links carry (opaque: no address in it)
 
 
 @dataclass(frozen=True)
@@ -89,11 +131,11 @@ class Delivery:
 def _subscriber(r: Any) -> Subscriber:
     return Subscriber(r["email"], r["name"], r["status"], from_iso_required(r["created_at"]), from_iso_required(r["updated_at"]),
                       Preferences.from_json(r["prefs"]), r["source"], from_iso(r["requested_at"]), r["requested_from"],
-                      from_iso(r["confirmed_at"]), from_iso(r["unsubscribed_at"]))
+                      from_iso(r["confirmed_at"]), from_iso(r["unsubscribed_at"]), r["handle"])
 
 
-_INSERT = ("INSERT INTO subscribers (email, name, status, created_at, updated_at, note, prefs, source, requested_at, "
-           "requested_from, confirmed_at) VALUES (?,?,?,?,?,'',?,?,?,?,?)")
+INSERT = ("INSERT INTO subscribers (email, name, status, created_at, updated_at, note, prefs, source, requested_at, "
+          "requested_from, confirmed_at, key, handle) VALUES (?,?,?,?,?,'',?,?,?,?,?,?,?)")
 
 
 def _delivery(r: Any) -> Delivery:
@@ -111,8 +153,18 @@ class SubscriberStore:
 
     # ------------------------------------------------------- subscribers
     def get(self, email: str) -> Subscriber | None:
-        r = self.db.execute("SELECT * FROM subscribers WHERE lower(email) = lower(?)", (email,)).fetchone()
+        """The reader with this address, in any of its spellings (``address_key``)."""
+        r = self.db.execute("SELECT * FROM subscribers WHERE key = ?", (address_key(email),)).fetchone()
         return _subscriber(r) if r else None
+
+    def by_handle(self, handle: str) -> Subscriber | None:
+        """The reader a link's handle belongs to."""
+        r = self.db.execute("SELECT * FROM subscribers WHERE handle = ?", (handle,)).fetchone()
+        return _subscriber(r) if r else None
+
+    def setting(self, name: str) -> str | None:
+        r = self.db.execute("SELECT value FROM subscriber_settings WHERE name = ?", (name,)).fetchone()
+        return str(r[0]) if r else None
 
     def add(self, email: str, name: str, now: datetime, *, resubscribe: bool = True, source: str = "cli",
             prefs: Preferences | None = None) -> str:
@@ -121,57 +173,26 @@ class SubscriberStore:
         with self.a.transaction():
             current = self.get(email)
             if current is None:
-                self.db.execute(_INSERT, (email, name, "subscribed", to_iso(now), to_iso(now),
-                                          (prefs or Preferences()).to_json(), source, to_iso(now), "", to_iso(now)))
+                self.db.execute(INSERT, (email, name, "subscribed", to_iso(now), to_iso(now),
+                                         (prefs or Preferences()).to_json(), source, to_iso(now), "", to_iso(now),
+                                         address_key(email), new_handle()))
                 return "added"
             if prefs is not None:
                 self.set_prefs(email, prefs, now)
             if current.status == "subscribed":
                 if name and not current.name:
-                    self.db.execute("UPDATE subscribers SET name = ? WHERE lower(email) = lower(?)", (name, email))
+                    self.db.execute("UPDATE subscribers SET name = ? WHERE key = ?", (name, address_key(email)))
                 return "exists"
             if not resubscribe and current.status == "unsubscribed":
                 return "unsubscribed"
             self.db.execute("UPDATE subscribers SET status = 'subscribed', updated_at = ?, confirmed_at = ?, "
-                            "unsubscribed_at = NULL, source = ? WHERE lower(email) = lower(?)",
-                            (to_iso(now), to_iso(now), source, email))
+                            "unsubscribed_at = NULL, source = ? WHERE key = ?",
+                            (to_iso(now), to_iso(now), source, address_key(email)))
             return "resubscribed"
 
-    # ---------------------------------------------------- double opt-in
-    def request(self, email: str, now: datetime, client: str, prefs: Preferences) -> None:
-        """A web sign-up: pending until confirmed. An active subscriber stays
-        as they are (their preferences are theirs to change on their page)."""
-        with self.a.transaction():
-            current = self.get(email)
-            if current is None:
-                self.db.execute(_INSERT, (email, "", "pending", to_iso(now), to_iso(now), prefs.to_json(), "web",
-                                          to_iso(now), client, None))
-            elif current.status != "subscribed":
-                self.db.execute("UPDATE subscribers SET requested_at = ?, requested_from = ?, prefs = ?, "
-                                "updated_at = ? WHERE lower(email) = lower(?)",
-                                (to_iso(now), client, prefs.to_json(), to_iso(now), email))
-
-    def confirm(self, email: str, now: datetime) -> bool:
-        """Activate a pending (or unsubscribed, asking again) address; False if unknown."""
-        cur = self.db.execute(
-            "UPDATE subscribers SET status = 'subscribed', confirmed_at = ?, unsubscribed_at = NULL, updated_at = ?, "
-            "source = CASE WHEN status = 'pending' THEN 'web' ELSE source END "
-            "WHERE lower(email) = lower(?) AND status != 'subscribed'", (to_iso(now), to_iso(now), email))
-        return cur.rowcount > 0 or (self.get(email) is not None)
-
-    def note_signup(self, email: str, client: str, now: datetime) -> None:
-        self.db.execute("INSERT INTO signups VALUES (?,?,?)", (email.lower(), client, to_iso(now)))
-
-    def signups_since(self, *, email: str | None = None, client: str | None = None, since: datetime) -> int:
-        if email is not None:
-            q, arg = "SELECT count(*) FROM signups WHERE email = ? AND at >= ?", email.lower()
-        else:
-            q, arg = "SELECT count(*) FROM signups WHERE client = ? AND at >= ?", client or ""
-        return int(self.db.execute(q, (arg, to_iso(since))).fetchone()[0])
-
     def set_prefs(self, email: str, prefs: Preferences, now: datetime) -> bool:
-        cur = self.db.execute("UPDATE subscribers SET prefs = ?, updated_at = ? WHERE lower(email) = lower(?)",
-                              (prefs.to_json(), to_iso(now), email))
+        cur = self.db.execute("UPDATE subscribers SET prefs = ?, updated_at = ? WHERE key = ?",
+                              (prefs.to_json(), to_iso(now), address_key(email)))
         return cur.rowcount > 0
 
     def can_undo(self, sub: Subscriber, now: datetime) -> bool:
@@ -191,47 +212,48 @@ class SubscriberStore:
             return as_json[p]
 
         with self.a.transaction():
-            existing = {r[0].lower(): r[1] for r in self.db.execute("SELECT email, status FROM subscribers")}
+            existing = {r[0]: r[1] for r in self.db.execute("SELECT key, status FROM subscribers")}
             new, again = [], []
             prefs_updates = []
             for row in rows:
                 email, name = row[0], row[1]
                 prefs = row[2] if len(row) > 2 else None
-                if prefs is not None and email.lower() in existing:
-                    prefs_updates.append((prefs_json(prefs), email))
-                status = existing.get(email.lower())
+                key = address_key(email)
+                if prefs is not None and key in existing:
+                    prefs_updates.append((prefs_json(prefs), key))
+                status = existing.get(key)
                 if status is None:
                     new.append((email, name, "subscribed", stamp, stamp, prefs_json(prefs or Preferences()),
-                                source, stamp, "", stamp))
-                    existing[email.lower()] = "subscribed"
-                    key = "added"
-                elif status == "subscribed":
-                    key = "exists"
-                elif status == "pending":
-                    key = "exists"
+                                source, stamp, "", stamp, key, new_handle()))
+                    existing[key] = "subscribed"
+                    result = "added"
+                elif status in ("subscribed", "pending"):
+                    result = "exists"
                 elif resubscribe:
-                    again.append((stamp, email))
-                    existing[email.lower()] = "subscribed"
-                    key = "resubscribed"
+                    again.append((stamp, key))
+                    existing[key] = "subscribed"
+                    result = "resubscribed"
                 else:
-                    key = "unsubscribed"
-                results[key] = results.get(key, 0) + 1
-            self.db.executemany(_INSERT, new)
+                    result = "unsubscribed"
+                results[result] = results.get(result, 0) + 1
+            self.db.executemany(INSERT, new)
             self.db.executemany("UPDATE subscribers SET status = 'subscribed', updated_at = ?, unsubscribed_at = NULL "
-                                "WHERE lower(email) = lower(?)", again)
-            self.db.executemany("UPDATE subscribers SET prefs = ? WHERE lower(email) = lower(?)", prefs_updates)
+                                "WHERE key = ?", again)
+            self.db.executemany("UPDATE subscribers SET prefs = ? WHERE key = ?", prefs_updates)
         return results
 
     def set_status(self, email: str, status: str, now: datetime) -> bool:
+        """Change the reader's status; False when there is no such reader or
+        the status was already that (nothing changed)."""
         cur = self.db.execute(
             "UPDATE subscribers SET status = ?, updated_at = ?, "
             "unsubscribed_at = CASE WHEN ? = 'unsubscribed' THEN ? ELSE unsubscribed_at END "
-            "WHERE lower(email) = lower(?) AND status != ?",
-            (status, to_iso(now), status, to_iso(now), email, status))
+            "WHERE key = ? AND status != ?",
+            (status, to_iso(now), status, to_iso(now), address_key(email), status))
         return cur.rowcount > 0
 
     def remove(self, email: str) -> bool:
-        return self.db.execute("DELETE FROM subscribers WHERE lower(email) = lower(?)", (email,)).rowcount > 0
+        return self.db.execute("DELETE FROM subscribers WHERE key = ?", (address_key(email),)).rowcount > 0
 
     def has_subscribers(self) -> bool:
         return self.db.execute("SELECT 1 FROM subscribers WHERE status = 'subscribed' LIMIT 1").fetchone() is not None
@@ -240,15 +262,15 @@ class SubscriberStore:
         """(subscribers, of whom not yet sent or failed for ``day``)."""
         row = self.db.execute(
             """SELECT count(*), sum(CASE WHEN d.status IN ('sent', 'failed', 'nothing') THEN 0 ELSE 1 END)
-            FROM subscribers s LEFT JOIN deliveries d ON d.day = ? AND lower(d.email) = lower(s.email)
+            FROM subscribers s LEFT JOIN deliveries d ON d.day = ? AND d.email = s.email
             WHERE s.status = 'subscribed'""", (str(key),)).fetchone()
         return int(row[0] or 0), int(row[1] or 0)
 
     def all(self, status: str | None = None) -> list[Subscriber]:
         if status:
-            rows = self.db.execute("SELECT * FROM subscribers WHERE status = ? ORDER BY lower(email)", (status,))
+            rows = self.db.execute("SELECT * FROM subscribers WHERE status = ? ORDER BY key", (status,))
         else:
-            rows = self.db.execute("SELECT * FROM subscribers ORDER BY lower(email)")
+            rows = self.db.execute("SELECT * FROM subscribers ORDER BY key")
         return [_subscriber(r) for r in rows]
 
     # ------------------------------------------------------------ ledger
@@ -274,7 +296,7 @@ class SubscriberStore:
                 f"""SELECT rowid, status FROM deliveries WHERE day = ? AND (status IN ({status_q})
                     OR (status = 'sending' AND claimed_by IN ({stale_q})))
                     AND email NOT IN ({skip_q})
-                    AND lower(email) IN (SELECT lower(email) FROM subscribers WHERE status = 'subscribed')
+                    AND email IN (SELECT email FROM subscribers WHERE status = 'subscribed')
                     ORDER BY email LIMIT 1""",
                 (str(key), *statuses, *sorted(stale), *sorted(skip))).fetchone()
             if row is None:

@@ -33,6 +33,15 @@ DKIM_HEADERS = [b"From", b"To", b"Subject", b"Date", b"Message-ID", b"Reply-To",
 
 
 @dataclass(frozen=True)
+class Recipient:
+    """Who a message goes to; ``handle`` is what their links carry."""
+
+    email: str
+    name: str
+    handle: str
+
+
+@dataclass(frozen=True)
 class Dkim:
     selector: str
     domain: str
@@ -91,14 +100,14 @@ class MessageSettings:
             preferences_url=f"{(d.web_url or cfg.site_url).rstrip('/')}/preferences",
         )
 
-    def preferences_link(self, address: str) -> str:
+    def preferences_link(self, handle: str) -> str:
         if not self.preferences_url:
             return ""
-        return f"{self.preferences_url}?{urlencode({'t': make_token(self.secret, address, 'preferences')})}"
+        return f"{self.preferences_url}?{urlencode({'t': make_token(self.secret, handle, 'preferences')})}"
 
-    def unsubscribe_link(self, address: str) -> str:
+    def unsubscribe_link(self, handle: str) -> str:
         sep = "&" if "?" in self.unsubscribe_url else "?"
-        return f"{self.unsubscribe_url}{sep}{urlencode({'t': make_token(self.secret, address)})}"
+        return f"{self.unsubscribe_url}{sep}{urlencode({'t': make_token(self.secret, handle)})}"
 
 
 def to_header(name: str, wire: Envelope) -> str:
@@ -170,11 +179,12 @@ class MessageFactory:
             self._bodies[key] = (rendered, boundary, parts)  # keeps ``rendered`` alive, so its id stays its own
         return self._bodies[key]
 
-    def make(self, rendered: RenderedEmail, to: str, name: str, key: IssueKey, now: datetime
+    def make(self, rendered: RenderedEmail, recipient: Recipient, key: IssueKey, now: datetime
              ) -> tuple[bytes, str]:
         """(the message's bytes, its Message-ID) for one recipient."""
         _, boundary, parts = self._body(rendered)
-        unsub, prefs = self.s.unsubscribe_link(to), self.s.preferences_link(to)
+        to, name = recipient.email, recipient.name
+        unsub, prefs = self.s.unsubscribe_link(recipient.handle), self.s.preferences_link(recipient.handle)
         links = {UNSUBSCRIBE_PLACEHOLDER: unsub, PREFERENCES_PLACEHOLDER: prefs or unsub}
         wire = envelope(to)
         # headers up to RFC 5322's 998 characters, unfolded: a long List-Unsubscribe URL stays one URL

@@ -95,10 +95,12 @@ def _categories(value: Any, allowed: Iterable[str] | None) -> tuple[str, ...]:
 
 
 def _cap(value: Any) -> int:
-    try:
-        cap = int(value)
-    except (TypeError, ValueError):
-        cap = -1
+    """A cap as typed (ASCII digits, a few of them) or as an int; nothing else."""
+    if isinstance(value, str):
+        text = value.strip()
+        cap = int(text) if text.isascii() and text.isdigit() and len(text) <= 3 else -1
+    else:
+        cap = value if isinstance(value, int) and not isinstance(value, bool) else -1
     if cap not in MAX_CHOICES:
         raise BadPreference(f"max papers must be one of {', '.join(map(str, MAX_CHOICES))}")
     return cap

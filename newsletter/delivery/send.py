@@ -27,7 +27,7 @@ from newsletter.errors import NewsletterError
 from newsletter.files import write_atomic
 from newsletter.config import SmtpConfig
 from newsletter.delivery.addresses import InvalidAddress, envelope
-from newsletter.delivery.message import MessageFactory, MessageSettings
+from newsletter.delivery.message import MessageFactory, MessageSettings, Recipient
 from newsletter.pacing import Pacer
 from newsletter.delivery.editions import Editions, Skip
 from newsletter.delivery.ledger import Delivery, SubscriberStore
@@ -384,12 +384,13 @@ class _Connection:
             shared.tries[email] = shared.tries.get(email, 0) + 1
         sub = store.get(email)
         mine = shared.editions.for_reader(sub) if sub else Skip("gone", "no longer a subscriber")
-        if isinstance(mine, Skip):  # nothing for this reader today: recorded, not sent
+        if sub is None or isinstance(mine, Skip):  # nothing for this reader today: recorded, not sent
+            mine = mine if isinstance(mine, Skip) else Skip("gone", "no longer a subscriber")
             store.finish(key, email, "nothing", shared.now(), reply=mine.reason)
             shared.count(nothing=1)
             return
         try:
-            data, message_id = self.factory.make(mine, email, sub.name if sub else "", key, shared.now())
+            data, message_id = self.factory.make(mine, Recipient(email, sub.name, sub.handle), key, shared.now())
         except UNSENDABLE as exc:  # this recipient alone: the others are sent
             reason = f"cannot make a message for this address: {exc}"
             store.finish(key, email, "failed", shared.now(), reply=reason)
@@ -435,7 +436,7 @@ def dry_run(archive: Archive, key: IssueKey, editions: Editions, settings: Messa
             summary.nothing.append(f"{sub.email}: {mine.reason}")
             continue
         try:
-            data, _ = factory.make(mine, sub.email, sub.name, key, now())
+            data, _ = factory.make(mine, Recipient(sub.email, sub.name, sub.handle), key, now())
         except UNSENDABLE as exc:
             summary.skipped.append(f"{sub.email}: cannot make a message for this address: {exc}")
             continue

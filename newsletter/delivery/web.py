@@ -1,51 +1,53 @@
-"""The web app: subscribing (double opt-in), confirming, a reader's
+"""The readers' web app: subscribing (double opt-in), confirming, a reader's
 preferences, and unsubscribing (RFC 8058 one-click, and by hand, with undo).
 
 Every state change happens on POST: link scanners and previews follow GET
-links, so a GET only shows a page with a button. Tokens are signed for one
-address and one purpose; confirmation links expire after 48 hours. The answer
-to a subscription request is the same whatever the address's state, so the
-list cannot be probed; a honeypot field and rate limits (per address and per
-client) keep the form from becoming a mail cannon.
+links, so a GET only shows a page with a button. Links carry opaque handles
+signed for one purpose (``tokens.py``); a confirmation belongs to one
+sign-up and works once. The answer to a subscription request is the same
+whatever the address's state, so the list cannot be probed; a honeypot and
+rate limits (per address and per client, checked and recorded atomically)
+keep the form from becoming a mail cannon. The app's own mail goes into an
+outbox: a request only writes a row (``outbox.py``).
+
+Requests are parsed strictly: a body that is not UTF-8 (or declares another
+charset), an oversized one, or a number that is not plain ASCII digits gets
+400. The client is REMOTE_ADDR, or, only when that is one of ``[web]
+trusted_proxies``, the nearest untrusted address in X-Forwarded-For.
 
 Deploy with any WSGI server (``waitress-serve newsletter.web:app``; the config
-is found as by the CLI) or ``newsletter serve``.
+is found as by the CLI) or ``newsletter serve``; behind nginx in production
+(``scripts/nginx-newsletter.conf``).
 """
 
 from __future__ import annotations
 
-import dataclasses
+import ipaddress
 import os
-import sys
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs
 
 import jinja2
 
 from newsletter import config as config_mod
 from newsletter.categories import label as category_label
-from newsletter.delivery.ledger import UNDO_DAYS, SubscriberStore
-from newsletter.delivery.preferences import BadPreference, Preferences, parse
-from newsletter.delivery.tokens import make_token, verify_token
 from newsletter.errors import ConfigError, NewsletterError
 from newsletter.seams import utc_now
 from newsletter.store import Archive
 from newsletter.text import collapse
 
 if TYPE_CHECKING:
-    from waitress.server import BaseWSGIServer, MultiSocketServer
-
-    from newsletter.delivery.send import Mailer
+    from newsletter.delivery.message import MessageSettings
+    from newsletter.delivery.outbox import Worker
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., object]], Iterable[bytes]]
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 MAX_BODY = 10_000
-CONFIRM_HOURS = 48
-PER_ADDRESS_PER_DAY = 3
-PER_CLIENT_PER_HOUR = 20
 HEADERS = [("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff"),
            ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
                                        "frame-ancestors 'none'; base-uri 'none'"),
@@ -60,24 +62,77 @@ def require_secret(cfg: config_mod.Config, env: Mapping[str, str]) -> str:
     return secret
 
 
-class _Request:
-    def __init__(self, environ: dict[str, Any]):
+class BadRequest(Exception):
+    """A request the app refuses as it is (400): not UTF-8, a malformed form."""
+
+
+def trusted_networks(cfg: config_mod.Config) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(p, strict=False) for p in cfg.web.trusted_proxies)
+
+
+def client_address(environ: Mapping[str, Any], trusted: tuple[Network, ...]) -> str:
+    """The client a request came from: the peer, unless the peer is a trusted
+    proxy; then the nearest address in X-Forwarded-For that is not one."""
+    peer = str(environ.get("REMOTE_ADDR", ""))
+    if not trusted or not _in(peer, trusted):
+        return peer
+    hops = [h.strip() for h in str(environ.get("HTTP_X_FORWARDED_FOR", "")).split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _in(hop, trusted):
+            return hop if _is_ip(hop) else peer
+    return hops[0] if hops and _is_ip(hops[0]) else peer
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _in(address: str, networks: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in n for n in networks)
+
+
+def _form(environ: Mapping[str, Any], length: int) -> dict[str, list[str]]:
+    ctype = str(environ.get("CONTENT_TYPE", "") or "application/x-www-form-urlencoded")
+    kind, _, params = ctype.partition(";")
+    if kind.strip().lower() != "application/x-www-form-urlencoded":
+        raise BadRequest(f"a form must be sent as application/x-www-form-urlencoded, not {collapse(kind)[:60]}")
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            raise BadRequest("a form must be sent in UTF-8")
+    body = environ["wsgi.input"].read(length) if length else b""
+    try:
+        return parse_qs(body.decode("utf-8"), keep_blank_values=True, errors="strict", max_num_fields=200)
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequest("the form is not valid UTF-8") from None
+
+
+class Request:
+    def __init__(self, environ: dict[str, Any], trusted: tuple[Network, ...] = ()):
         self.environ = environ
-        self.method = environ.get("REQUEST_METHOD", "GET")
-        self.path = environ.get("PATH_INFO", "").rstrip("/") or "/"
-        self.query = parse_qs(environ.get("QUERY_STRING", ""))
+        self.method = str(environ.get("REQUEST_METHOD", "GET"))
+        self.path = str(environ.get("PATH_INFO", "")).rstrip("/") or "/"
+        self.client = client_address(environ, trusted)
         self.form: dict[str, list[str]] = {}
-        self.too_large = False
+        raw_length = str(environ.get("CONTENT_LENGTH") or "0").strip()
+        length = int(raw_length) if raw_length.isascii() and raw_length.isdigit() and len(raw_length) < 10 else -1
+        self.too_large = length > MAX_BODY or length < 0
+        # QUERY_STRING is bytes-as-latin-1 (PEP 3333): its percent escapes must be UTF-8
+        query = str(environ.get("QUERY_STRING", "")).encode("latin-1", "replace").decode("ascii", "replace")
         try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > MAX_BODY:
-            self.too_large = True
-        elif self.method == "POST" and length > 0:
-            body = environ["wsgi.input"].read(length)
-            self.form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
-        self.client = environ.get("REMOTE_ADDR", "")
+            self.query = parse_qs(query, errors="strict", max_num_fields=50)
+        except (UnicodeDecodeError, ValueError):
+            raise BadRequest("the address is not valid UTF-8") from None
+        if self.method == "POST" and not self.too_large:
+            self.form = _form(environ, length)
 
     def value(self, name: str) -> str:
         return (self.form.get(name) or self.query.get(name) or [""])[0]
@@ -86,21 +141,18 @@ class _Request:
         return self.form.get(name) or []
 
 
-Response = list[bytes]
-StartResponse = Callable[..., object]
-
-
-@dataclass(frozen=True)
+@dataclass
 class AppContext:
     """What every handler needs: the settings, the secret, the clock, the
-    templates, and where confirmation emails go (``mailer``: tests)."""
+    templates, and how to wake the outbox worker."""
 
     cfg: config_mod.Config
     env: Mapping[str, str]
     now: Callable[[], datetime]
     secret: str
     templates: jinja2.Environment
-    mailer: Mailer | None = None
+    notify: Callable[[], None] = lambda: None
+    trusted: tuple[Network, ...] = field(default=())
 
     @property
     def title(self) -> str:
@@ -114,8 +166,18 @@ class AppContext:
     def choices(self) -> list[tuple[str, str]]:
         return [(c, category_label(c)) for c in self.cfg.categories]
 
+    @cached_property
+    def message_settings(self) -> MessageSettings:
+        from newsletter.delivery.message import MessageSettings
+
+        return MessageSettings.from_config(self.cfg, self.env)
+
     def archive(self) -> Archive:
         return Archive(self.cfg.store_path)
+
+
+Response = list[bytes]
+StartResponse = Callable[..., object]
 
 
 class Pages:
@@ -146,194 +208,29 @@ class Pages:
                                                                      else ", or reply to it."),
                             links=[("Subscribe", "subscribe")] if confirmation else [])
 
-    def check_inbox(self, address: str) -> Response:
-        return self.message("200 OK", "Check your inbox",
-                            f"If {collapse(address)[:200]} can receive email, a confirmation link is on its way. "
-                            f"Click it within {CONFIRM_HOURS} hours to start getting {self.ctx.title}.",
-                            "Nothing is sent to this address until it is confirmed.")
-
-
-Handler = Callable[[AppContext, _Request, Pages], Response]
-
-
-def subscribe(ctx: AppContext, req: _Request, pages: Pages) -> Response:
-    """The sign-up form; a POST asks for a confirmation (rate limited, same answer for everyone)."""
-    if req.method != "POST":
-        return pages.render("200 OK", "subscribe.html.j2", "Subscribe", categories=ctx.choices, chosen=[],
-                            email="", error="")
-    from newsletter.delivery.addresses import InvalidAddress, check_address
-
-    raw, chosen = req.value("email"), req.values("categories")
-    if req.value("website"):  # the honeypot: a bot filled it; answer as to anyone
-        return pages.check_inbox(raw)
-    try:
-        address = check_address(raw)
-        prefs = parse(categories=chosen, allowed=ctx.cfg.categories)
-    except (InvalidAddress, BadPreference) as exc:
-        return pages.render("400 Bad Request", "subscribe.html.j2", "Subscribe", categories=ctx.choices,
-                            chosen=chosen, email=collapse(raw)[:200], error=str(exc))
-    t = ctx.now()
-    with ctx.archive() as archive:
-        subs = SubscriberStore(archive)
-        limited = (subs.signups_since(email=address, since=t - timedelta(days=1)) >= PER_ADDRESS_PER_DAY or
-                   subs.signups_since(client=req.client, since=t - timedelta(hours=1)) >= PER_CLIENT_PER_HOUR)
-        if not limited:
-            subs.request(address, t, req.client, prefs)
-            subs.note_signup(address, req.client, t)
-    if not limited:
-        _send_confirmation(ctx, address, t, req)
-    return pages.check_inbox(address)
-
-
-def _send_confirmation(ctx: AppContext, address: str, t: datetime, req: _Request) -> None:
-    from newsletter.delivery.message import MessageSettings, confirmation_message, to_bytes
-
-    token = make_token(ctx.secret, address, "confirm", expires=t + timedelta(hours=CONFIRM_HOURS))
-    link = f"{ctx.base_url}/confirm?{urlencode({'t': token})}"
-    try:
-        settings = MessageSettings.from_config(ctx.cfg, ctx.env)
-        msg = confirmation_message(settings, address, link, ctx.title, t, CONFIRM_HOURS)
-        if ctx.mailer is not None:
-            ctx.mailer.send(settings.from_address, address, to_bytes(msg, settings.dkim))
-            return
-        from newsletter.deliver import smtp_mailer
-
-        m = smtp_mailer(ctx.cfg, ctx.env)
-        try:
-            m.send(settings.from_address, address, to_bytes(msg, settings.dkim))
-        finally:
-            m.close()
-    except Exception as exc:  # noqa: BLE001 - the reader sees the same answer; the operator the reason
-        errors = req.environ.get("wsgi.errors") or sys.stderr
-        print(f"newsletter: confirmation email to {address} not sent: {collapse(str(exc))}", file=errors)
-
-
-def confirm(ctx: AppContext, req: _Request, pages: Pages) -> Response:
-    """A confirmation link: GET shows a button (scanners follow links), POST confirms."""
-    token = req.value("t")
-    address = verify_token(ctx.secret, token, "confirm", now=ctx.now())
-    if address is None:
-        return pages.link_not_valid("confirmation")
-    if req.method != "POST":
-        return pages.message("200 OK", "Confirm your subscription", f"Start sending {ctx.title} to {address}?",
-                             button="Confirm subscription", action="confirm", token=token)
-    with ctx.archive() as archive:
-        confirmed = SubscriberStore(archive).confirm(address, ctx.now())
-    if not confirmed:  # erased meanwhile: never claim a change that did not happen
-        return pages.message("200 OK", "Not subscribed", f"{address} is no longer on the list of {ctx.title}.",
-                             "Please subscribe again.", links=[("Subscribe", "subscribe")])
-    prefs = make_token(ctx.secret, address, "preferences")
-    return pages.message("200 OK", "Subscribed", f"{address} will get {ctx.title} from the next issue on.",
-                         links=[("Choose your topics and how often", f"preferences?{urlencode({'t': prefs})}")])
-
-
-def _pause_weeks(raw: str) -> int:
-    value = raw.strip() or "0"
-    weeks = int(value) if value.isascii() and value.isdigit() and len(value) <= 2 else -1
-    if not 0 <= weeks <= 52:
-        raise BadPreference("pause must be a whole number of weeks from 0 to 52")
-    return weeks
-
-
-def _chosen_preferences(ctx: AppContext, req: _Request) -> Preferences:
-    """The preferences form as posted; BadPreference says what is wrong."""
-    weeks = _pause_weeks(req.value("pause_weeks"))
-    chosen = parse(categories=req.values("categories"), keywords=req.value("keywords"),
-                   authors=req.value("authors"), max_papers=req.value("max_papers") or None,
-                   frequency=req.value("frequency") or None, allowed=ctx.cfg.categories)
-    # an empty "papers per email" means the issue's own cap; the pause is set afresh
-    return dataclasses.replace(chosen, max_papers=chosen.max_papers if req.value("max_papers") else None,
-                               paused_until=ctx.now().date() + timedelta(weeks=weeks) if weeks else None)
-
-
-def preferences(ctx: AppContext, req: _Request, pages: Pages) -> Response:
-    """A reader's own page: topics, cap, frequency, pause; POST saves them."""
-    token = req.value("t")
-    address = verify_token(ctx.secret, token, "preferences")
-    if address is None:
-        return pages.link_not_valid("preferences")
-    with ctx.archive() as archive:
-        subs = SubscriberStore(archive)
-        sub = subs.get(address)
-        if sub is None:
-            return pages.link_not_valid("preferences")
-        prefs, saved, error, status = sub.prefs, "", "", "200 OK"
-        if req.method == "POST":
-            try:
-                prefs = _chosen_preferences(ctx, req)
-                subs.set_prefs(address, prefs, ctx.now())
-                saved = _describe(prefs)
-            except BadPreference as exc:
-                error, status = f"Not saved: {exc}.", "400 Bad Request"
-    weeks_left = max(0, -(-((prefs.paused_until - ctx.now().date()).days) // 7)) if prefs.paused_until else 0
-    return pages.render(status, "preferences.html.j2", "Your preferences", address=address, token=token,
-                        prefs=prefs, categories=ctx.choices, saved=saved, error=error,
-                        default_cap=ctx.cfg.email.max_papers, pause_weeks=weeks_left,
-                        unsubscribe_token=make_token(ctx.secret, address))
-
-
-def unsubscribe(ctx: AppContext, req: _Request, pages: Pages) -> Response:
-    """RFC 8058 one-click (POST) and by hand (GET shows a button); undo for UNDO_DAYS."""
-    token = req.value("t")
-    address = verify_token(ctx.secret, token, "unsubscribe")
-    if address is None:
-        return pages.link_not_valid("unsubscribe")
-    with ctx.archive() as archive:
-        subs = SubscriberStore(archive)
-        sub = subs.get(address)
-        if req.method == "POST":
-            subs.set_status(address, "unsubscribed", ctx.now())
-            return pages.message("200 OK", "Unsubscribed", f"{address} will get no more {ctx.title} emails.",
-                                 f"Changed your mind? You can undo this within {UNDO_DAYS} days.",
-                                 button="Resubscribe", action="resubscribe", token=token)
-        if sub is not None and sub.status == "unsubscribed":
-            already = f"{address} is already unsubscribed from {ctx.title}."
-            if subs.can_undo(sub, ctx.now()):
-                return pages.message("200 OK", "Already unsubscribed", already, button="Resubscribe",
-                                     action="resubscribe", token=token)
-            return pages.message("200 OK", "Already unsubscribed", already, links=[("Subscribe again", "subscribe")])
-    return pages.message("200 OK", f"Unsubscribe from {ctx.title}?", f"Stop sending {ctx.title} to {address}?",
-                         button="Unsubscribe", action="unsubscribe", token=token)
-
-
-def resubscribe(ctx: AppContext, req: _Request, pages: Pages) -> Response:
-    """Undo an unsubscribe within UNDO_DAYS, with the same preferences."""
-    token = req.value("t")
-    address = verify_token(ctx.secret, token, "unsubscribe")
-    if address is None or req.method != "POST":
-        return pages.link_not_valid("unsubscribe")
-    with ctx.archive() as archive:
-        subs = SubscriberStore(archive)
-        sub = subs.get(address)
-        if sub is None or not subs.can_undo(sub, ctx.now()):
-            return pages.message("200 OK", "Subscribe again",
-                                 f"It has been more than {UNDO_DAYS} days: please subscribe again and confirm.",
-                                 links=[("Subscribe", "subscribe")])
-        subs.set_status(address, "subscribed", ctx.now())
-    return pages.message("200 OK", "Subscribed again",
-                         f"{address} will get {ctx.title} again, with the same preferences.")
-
-
-ROUTES: dict[str, Handler] = {"/subscribe": subscribe, "/confirm": confirm, "/preferences": preferences,
-                              "/unsubscribe": unsubscribe, "/resubscribe": resubscribe}
-
 
 def make_app(cfg: config_mod.Config, env: Mapping[str, str] = os.environ, now: Callable[[], datetime] = utc_now,
-             mailer: Mailer | None = None) -> WSGIApp:
+             notify: Callable[[], None] = lambda: None) -> WSGIApp:
     """The WSGI app. Refuses to be made without the signing secret: an app that
     started without it would answer every genuine link with an error.
-    ``mailer`` (tests) replaces the SMTP mailer for confirmation emails."""
+    ``notify`` wakes the outbox worker when a request queues mail."""
+    from newsletter.delivery.handlers import ROUTES
     from newsletter.render.templates import environment
 
     ctx = AppContext(cfg, env, now, require_secret(cfg, env),
-                     environment(str(cfg.templates_dir) if cfg.templates_dir else None), mailer)
+                     environment(str(cfg.templates_dir) if cfg.templates_dir else None), notify,
+                     trusted_networks(cfg))
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") == "HEAD":  # the GET answer's headers, no body
             for _ in app(dict(environ, REQUEST_METHOD="GET"), start_response):
                 pass
             return [b""]
-        req, pages = _Request(environ), Pages(ctx, start_response)
+        pages = Pages(ctx, start_response)
+        try:
+            req = Request(environ, ctx.trusted)
+        except BadRequest as exc:
+            return pages.message("400 Bad Request", "Bad request", f"{exc}.")
         if req.too_large:
             return pages.message("413 Content Too Large", "Too large", "That request is too large.")
         if req.method not in ("GET", "POST"):
@@ -348,37 +245,55 @@ def make_app(cfg: config_mod.Config, env: Mapping[str, str] = os.environ, now: C
     return app
 
 
-def _describe(p: Preferences) -> str:
-    parts = [f"Categories: {', '.join(p.categories) or 'all'}.",
-             f"Keywords: {', '.join(p.keywords) or 'none'}.", f"Authors: {', '.join(p.authors) or 'none'}.",
-             f"Papers per email: {p.max_papers or 'all'}.", f"How often: {p.frequency}."]
-    if p.paused_until:
-        parts.append(f"Paused until {p.paused_until.isoformat()}.")
-    return " ".join(parts)
-
-
 def deployable_app() -> WSGIApp:
     """The app for any WSGI server (``newsletter.web:app``): config from
-    $NEWSLETTER_CONFIG or ./newsletter.toml; refuses to load without the secret."""
+    $NEWSLETTER_CONFIG or ./newsletter.toml; refuses to load without the secret.
+    Its confirmations wait in the outbox for ``newsletter outbox send``."""
     return make_app(config_mod.load(None))
 
 
+class Served:
+    """``newsletter serve``: waitress plus the outbox worker."""
+
+    def __init__(self, server: Any, worker: Worker | None):
+        self.server, self.worker = server, worker
+        self.effective_port: int = server.effective_port
+
+    def run(self) -> None:
+        self.server.run()
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+        self.server.close()
+        self.server.task_dispatcher.shutdown()  # its request threads too
+
+
 def make_server(cfg: config_mod.Config, host: str = "127.0.0.1", port: int = 8080,
-                env: Mapping[str, str] = os.environ, threads: int = 8, mailer: Mailer | None = None
-                ) -> BaseWSGIServer | MultiSocketServer:
+                env: Mapping[str, str] = os.environ, *, outbox: bool = True) -> Served:
     """A production WSGI server (waitress): several threads, so one slow or
     idle client cannot block the one-click unsubscribes mail providers send;
-    idle connections time out; bodies are capped."""
+    idle connections time out; bodies are capped. With ``outbox``, a thread
+    sends the app's mail."""
+    import sys
+
     import waitress
 
-    application = make_app(cfg, env, mailer=mailer)
-    proxy = cfg.delivery.trusted_proxy
+    from newsletter.deliver import smtp_mailer
+    from newsletter.delivery.outbox import Worker
+
+    worker = None
+    if outbox:
+        worker = Worker(cfg.store_path, lambda: smtp_mailer(cfg, env), backoff=cfg.web.outbox_retry,
+                        log=lambda line: print(line, file=sys.stderr, flush=True))
+    w = cfg.web
+    application = make_app(cfg, env, notify=worker.notify if worker else (lambda: None))
     try:
-        return waitress.create_server(application, host=host, port=port, threads=threads, channel_timeout=20,
-                                      max_request_body_size=MAX_BODY, max_request_header_size=16_384,
-                                      ident="newsletter", clear_untrusted_proxy_headers=True,
-                                      **({"trusted_proxy": proxy, "trusted_proxy_headers": {"x-forwarded-for",
-                                                                                           "x-forwarded-proto"}}
-                                         if proxy else {}))
+        server = waitress.create_server(application, host=host, port=port, threads=w.threads,
+                                        connection_limit=w.connection_limit, channel_timeout=w.channel_timeout,
+                                        cleanup_interval=max(1, min(w.channel_timeout // 2, 30)),
+                                        max_request_body_size=MAX_BODY, max_request_header_size=16_384,
+                                        ident="newsletter")
     except OSError as exc:
         raise NewsletterError(f"cannot listen on {host}:{port} ({exc.strerror})") from None
+    return Served(server, worker.start() if worker else None)
