@@ -293,6 +293,7 @@ def make_server(cfg: config_mod.Config, host: str = "127.0.0.1", port: int = 808
                                         connection_limit=w.connection_limit, channel_timeout=w.channel_timeout,
                                         cleanup_interval=max(1, min(w.channel_timeout // 2, 30)),
                                         max_request_body_size=MAX_BODY, max_request_header_size=16_384,
+                                        clear_untrusted_proxy_headers=False,  # client_address judges them
                                         ident="newsletter")
     except OSError as exc:
         raise NewsletterError(f"cannot listen on {host}:{port} ({exc.strerror})") from None
