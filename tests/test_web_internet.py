@@ -469,3 +469,24 @@ def test_http_pipelining_and_keepalive_still_answer(served):
         r = conn.getresponse()
         assert r.status == 200 and b"Subscribe" in r.read()
     conn.close()
+
+
+def test_without_a_proxy_300_slow_connections_do_not_hold_up_an_unsubscribe(tmp_path):
+    """Above waitress's old 100-connection limit, below its select() limits:
+    the configured connection_limit (500) admits the one-click request at once."""
+    from test_nginx import open_connections
+
+    s = Served(config(tmp_path))
+    conns = []
+    try:
+        with Archive(s.cfg.store_path) as a:
+            subscribers.add(a, ["slowpoke@example.org"], "", None, NOW)
+        conns = open_connections(s.server.effective_port, 150, trickle=False)
+        conns += open_connections(s.server.effective_port, 150, trickle=True)
+        started = time.monotonic()
+        status, _ = s.unsubscribe(token_for(s.cfg.store_path, "slowpoke@example.org", SECRET), timeout=5)
+        assert status == 200 and time.monotonic() - started < 1.0
+    finally:
+        for c in conns:
+            c.close()
+        s.close()

@@ -257,7 +257,7 @@ class Served:
 
     def __init__(self, server: Any, worker: Worker | None):
         self.server, self.worker = server, worker
-        self.effective_port: int = server.effective_port
+        self.effective_port = int(server.effective_port)
 
     def run(self) -> None:
         self.server.run()
