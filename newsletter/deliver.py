@@ -18,7 +18,8 @@ from newsletter.store import Archive
 
 if TYPE_CHECKING:
     from newsletter.delivery.editions import Editions
-    from newsletter.delivery.send import DryRunSummary, Mailer, SendSummary, SMTPMailer
+    from newsletter.delivery.send import DryRunSummary, SendSummary
+    from newsletter.delivery.smtp import Mailer, SMTPMailer
     from newsletter.render.email import RenderedEmail
 
 Progress = Callable[[int, int], None]
@@ -33,7 +34,7 @@ def editions(cfg: Config, issue: Issue) -> Editions:
 
 
 def smtp_mailer(cfg: Config, env: Mapping[str, str]) -> SMTPMailer:
-    from newsletter.delivery.send import SMTPMailer
+    from newsletter.delivery.smtp import SMTPMailer
 
     password = env.get(cfg.smtp.password_env, "")
     if cfg.smtp.username and not password:
@@ -43,7 +44,7 @@ def smtp_mailer(cfg: Config, env: Mapping[str, str]) -> SMTPMailer:
 
 def smtp_mailers(cfg: Config, env: Mapping[str, str]) -> list[SMTPMailer]:
     """``[smtp] connections`` mailers sharing one pacer: the rate is the relay's."""
-    from newsletter.delivery.send import SMTPMailer
+    from newsletter.delivery.smtp import SMTPMailer
     from newsletter.pacing import Pacer
 
     first = smtp_mailer(cfg, env)

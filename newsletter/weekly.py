@@ -26,7 +26,8 @@ from newsletter.sources.base import NullReporter, Reporter
 from newsletter.store import Archive
 
 if TYPE_CHECKING:
-    from newsletter.delivery.send import DryRunSummary, Mailer, SendSummary
+    from newsletter.delivery.send import DryRunSummary, SendSummary
+    from newsletter.delivery.smtp import Mailer
 
 
 @dataclass

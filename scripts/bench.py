@@ -265,7 +265,7 @@ min_paper_score = 50
         f"{render * 1000:.1f} ms", baseline)
 
     cert, key = smtpserver.make_cert(work)
-    from newsletter.delivery.send import SMTPMailer
+    from newsletter.delivery.smtp import SMTPMailer
     # a message the size of a real 20-paper issue (~55 KB), in SMTP-safe lines
     body = b"Subject: bench\r\nFrom: p@example.org\r\nTo: r@example.net\r\n\r\n" + (b"x" * 75 + b"\r\n") * 720
     rates = {}

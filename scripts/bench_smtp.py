@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import smtpserver  # noqa: E402
 
 from newsletter.config import SmtpConfig  # noqa: E402
-from newsletter.delivery.send import SMTPMailer  # noqa: E402
+from newsletter.delivery.smtp import SMTPMailer  # noqa: E402
 
 
 def run(server_port: int, cert: Path, n: int, reuse: bool, body: bytes) -> float:

@@ -26,7 +26,7 @@ import smtpserver
 from conftest import FIXTURES
 from newsletter import config as config_mod
 from newsletter.cli import app
-from newsletter.delivery.send import SendError
+from newsletter.delivery.smtp import SendError
 from newsletter.errors import ConfigError
 from newsletter.seams import Seams
 from newsletter.deliver import dry_run_day, send_copy, send_day

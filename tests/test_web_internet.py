@@ -27,7 +27,7 @@ from newsletter.delivery.addresses import address_key
 from newsletter.delivery.ledger import SubscriberStore
 from newsletter.delivery.outbox import Outbox, send_due
 from newsletter.delivery.preferences import Preferences
-from newsletter.delivery.send import SendError
+from newsletter.delivery.smtp import SendError
 from newsletter.delivery.signups import Signups
 from newsletter.delivery.web import client_address, make_server, trusted_networks
 from newsletter.store import Archive

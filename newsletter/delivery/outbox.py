@@ -21,7 +21,7 @@ from newsletter.store import Archive
 from newsletter.text import collapse
 
 if TYPE_CHECKING:
-    from newsletter.delivery.send import Mailer
+    from newsletter.delivery.smtp import Mailer
 
 MAX_ATTEMPTS = 8
 STALE_MINUTES = 15  # a row left 'sending' this long by a worker that died is sent again
@@ -116,7 +116,7 @@ class OutboxSummary:
 def send_due(path: Path, mailer: Callable[[], Mailer], now: Callable[[], datetime] = utc_now, *,
              backoff: float = 30.0) -> OutboxSummary:
     """Send every message due now over one connection (made on the first one)."""
-    from newsletter.delivery.send import Deferred, Rejected, SendError
+    from newsletter.delivery.smtp import Deferred, Rejected, SendError
 
     summary = OutboxSummary()
     connection: Mailer | None = None

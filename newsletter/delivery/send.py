@@ -1,4 +1,5 @@
-"""Delivery: mailers (SMTP, dry run) and the ledger-driven send loop.
+"""Delivery: the ledger-driven send loop over one or more mailers
+(``smtp.py``), and the dry run that writes .eml files instead.
 
 The ledger (table ``deliveries``) has one row per (issue, recipient). A run
 claims a row atomically (queued -> sending), sends, then records the result
@@ -12,23 +13,19 @@ from __future__ import annotations
 import email.errors
 import os
 import secrets
-import smtplib
 import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol
 
 from newsletter.errors import NewsletterError
 from newsletter.files import write_atomic
-from newsletter.config import SmtpConfig
-from newsletter.delivery.addresses import InvalidAddress, envelope
+from newsletter.delivery.addresses import InvalidAddress
 from newsletter.delivery.message import MessageFactory, MessageSettings, Recipient
-from newsletter.pacing import Pacer
+from newsletter.delivery.smtp import Deferred, Mailer, Rejected
 from newsletter.delivery.editions import Editions, Skip
 from newsletter.delivery.ledger import Delivery, SubscriberStore
 from newsletter.models import IssueKey
@@ -37,171 +34,12 @@ from newsletter.store import Archive
 EXIT_SOME_FAILED = 5
 
 
-class SendError(NewsletterError):
-    """Delivery cannot go on at all (wrong password, TLS failure, refused connection)."""
-
-
 class SomeFailed(NewsletterError):
     exit_code = EXIT_SOME_FAILED
 
 
-class Deferred(Exception):
-    """A temporary refusal (4xx): try this recipient again later."""
-
-
-class Rejected(Exception):
-    """A permanent refusal (5xx) of this recipient."""
-
-
 # what making one recipient's message can raise: that recipient fails alone
 UNSENDABLE = (InvalidAddress, UnicodeError, ValueError, TypeError, email.errors.MessageError)
-
-
-class Mailer(Protocol):
-    def send(self, sender: str, recipient: str, data: bytes) -> str: ...
-    def close(self) -> None: ...
-
-
-def _reply(code: int, message: bytes | str) -> str:
-    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
-    return f"{code} {' '.join(text.split())}"
-
-
-class SMTPMailer:
-    """One verified-TLS connection for many messages; reconnects after 421
-    or a dropped connection. Never falls back to plaintext."""
-
-    def __init__(self, cfg_smtp: SmtpConfig, password: str, *, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic, pacer: Pacer | None = None):
-        self.c = cfg_smtp
-        self.password = password
-        self.conn: smtplib.SMTP | None = None
-        self.connections = 0
-        # one pacer may be shared by several mailers: the rate is the relay's, not a connection's
-        self.pacer = pacer or Pacer(1.0 / cfg_smtp.rate if cfg_smtp.rate > 0 else 0.0, clock=clock, sleep=sleep)
-
-    def _context(self) -> ssl.SSLContext:
-        ctx = ssl.create_default_context(cafile=self.c.ca_file or None)
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-        return ctx
-
-    def _where(self) -> str:
-        return f"{self.c.host}:{self.c.port}"
-
-    def connect(self) -> None:
-        host, port, timeout = self.c.host, int(self.c.port), float(self.c.timeout)
-        try:
-            conn: smtplib.SMTP
-            if self.c.security == "tls":
-                conn = smtplib.SMTP_SSL(host, port, timeout=timeout, context=self._context())
-            else:
-                conn = smtplib.SMTP(host, port, timeout=timeout)
-                conn.ehlo()
-                if self.c.security == "starttls":
-                    if not conn.has_extn("starttls"):
-                        conn.close()
-                        raise SendError(f"{self._where()} does not offer STARTTLS; refusing to send in plaintext "
-                                        "(check [smtp] port and security)")
-                    conn.starttls(context=self._context())
-                    conn.ehlo()
-            if self.c.username:
-                self._login(conn)
-        except SendError:
-            raise
-        except smtplib.SMTPAuthenticationError as exc:
-            raise SendError(f"SMTP login to {self._where()} as {self.c.username} failed "
-                            f"({_reply(exc.smtp_code, exc.smtp_error)}); check ${self.c.password_env}") from None
-        except smtplib.SMTPNotSupportedError:
-            raise SendError(f"{self._where()} does not offer AUTH over this connection; check [smtp] security") from None
-        except ssl.SSLCertVerificationError as exc:
-            raise SendError(f"TLS certificate of {self._where()} not trusted ({exc.verify_message}); "
-                            "set [smtp] ca_file if it uses a private CA") from None
-        except ssl.SSLError as exc:
-            raise SendError(f"TLS with {self._where()} failed ({exc.reason or exc}); check [smtp] security and port") from None
-        except (ConnectionRefusedError, socket.gaierror, socket.timeout, TimeoutError, OSError) as exc:
-            raise SendError(f"cannot connect to SMTP server {self._where()} ({exc}); is it running?") from None
-        except smtplib.SMTPException as exc:
-            raise SendError(f"SMTP server {self._where()} refused the session: {exc}") from None
-        try:
-            # SMTP is a chain of small request/replies: without this, Nagle's
-            # algorithm and delayed ACKs add ~40 ms to every message
-            if conn.sock is not None:
-                conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except (OSError, AttributeError):
-            pass
-        self.conn = conn
-        self.connections += 1
-
-    def _login(self, conn: smtplib.SMTP) -> None:
-        """One AUTH attempt with the best mechanism offered (over TLS, PLAIN);
-        smtplib's login() would try every mechanism in turn after a refusal."""
-        if not conn.has_extn("auth"):
-            raise smtplib.SMTPNotSupportedError("AUTH")
-        offered = conn.esmtp_features["auth"].upper().split()
-        conn.user, conn.password = self.c.username, self.password
-        for mechanism, method in (("PLAIN", conn.auth_plain), ("LOGIN", conn.auth_login),
-                                  ("CRAM-MD5", conn.auth_cram_md5)):
-            if mechanism in offered:
-                conn.auth(mechanism, method)
-                return
-        raise smtplib.SMTPNotSupportedError("AUTH " + " ".join(offered))
-
-    def send(self, sender: str, recipient: str, data: bytes) -> str:
-        wire = envelope(recipient)
-        self.pacer.wait()
-        for attempt in (1, 2):
-            if self.conn is None:
-                self.connect()
-            assert self.conn is not None
-            options: list[str] = []
-            if wire.smtputf8:
-                if not self.conn.has_extn("smtputf8"):
-                    raise Rejected(f"{self._where()} does not offer SMTPUTF8, which the non-ASCII address "
-                                   f"{recipient} needs")
-                options.append("SMTPUTF8")
-            try:
-                refused = self.conn.sendmail(sender, [wire.address], data, mail_options=options)
-            except smtplib.SMTPRecipientsRefused as exc:
-                code, msg = exc.recipients.get(wire.address, (550, b"refused"))
-                return self._refused(code, msg)
-            except smtplib.SMTPResponseException as exc:
-                if exc.smtp_code == 421:  # the server closes: reconnect, then defer this one
-                    self._drop()
-                    raise Deferred(_reply(exc.smtp_code, exc.smtp_error)) from None
-                return self._refused(exc.smtp_code, exc.smtp_error)
-            except (smtplib.SMTPServerDisconnected, ConnectionError, socket.timeout, TimeoutError) as exc:
-                self._drop()
-                if attempt == 2:
-                    raise Deferred(f"connection lost twice: {exc}") from None
-                continue
-            if refused:
-                code, msg = refused[wire.address]
-                return self._refused(code, msg)
-            return "250 accepted"
-        raise Deferred("not sent")
-
-    @staticmethod
-    def _refused(code: int, msg: bytes | str) -> str:
-        reply = _reply(code, msg)
-        if 400 <= code < 500:
-            raise Deferred(reply)
-        raise Rejected(reply)
-
-    def _drop(self) -> None:
-        if self.conn is not None:
-            try:
-                self.conn.close()
-            except Exception:  # noqa: BLE001 - the connection is gone anyway
-                pass
-        self.conn = None
-
-    def close(self) -> None:
-        if self.conn is not None:
-            try:
-                self.conn.quit()
-            except (smtplib.SMTPException, OSError):
-                pass
-        self._drop()
 
 
 @dataclass
@@ -214,11 +52,11 @@ class DryRunSummary:
     bytes: int = 0
     skipped: list[str] = field(default_factory=list)  # addresses no message can be made for
     nothing: list[str] = field(default_factory=list)  # "address: why" for readers who get nothing
+    skips: dict[str, int] = field(default_factory=dict)  # how many readers get nothing, by why (Skip.kind)
 
     def line(self) -> str:
-        nothing = f", {len(self.nothing)} readers with nothing on their topics" if self.nothing else ""
-        return (f"Dry run {self.key}: {len(self.files)} messages ({self.bytes / 1024:.0f} KiB) written{nothing}, "
-                f"nothing sent; subject: {self.subject}")
+        return (f"Dry run {self.key}: {len(self.files)} messages ({self.bytes / 1024:.0f} KiB) written"
+                f"{skip_words(self.skips)}, nothing sent; subject: {self.subject}")
 
 
 def worker_id() -> str:
@@ -239,6 +77,15 @@ def _alive(worker: str) -> bool:
     return True
 
 
+SKIP_WORDS = {"paused": "paused", "frequency": "on the other frequency (daily or weekly only)",
+              "nothing": "with nothing on their topics", "gone": "no longer subscribed"}
+
+
+def skip_words(skips: dict[str, int]) -> str:
+    """', 1 paused, 2 with nothing on their topics': each reason counted apart."""
+    return "".join(f", {skips[k]} {words}" for k, words in SKIP_WORDS.items() if skips.get(k))
+
+
 @dataclass
 class SendSummary:
     key: IssueKey
@@ -246,14 +93,15 @@ class SendSummary:
     deferred: int = 0
     failed: int = 0
     resumed: int = 0
-    nothing: int = 0  # readers whose topics left nothing today
+    nothing: int = 0  # readers who get nothing today (paused, another frequency, no paper on their topics)
+    skips: dict[str, int] = field(default_factory=dict)  # the same, by why (Skip.kind)
     bytes: int = 0
     connections: int = 0
     failures: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         return (f"{self.key}: {self.sent} sent, {self.deferred} deferred, {self.failed} failed"
-                f"{f', {self.nothing} with nothing on their topics' if self.nothing else ''}"
+                f"{skip_words(self.skips)}"
                 f"{f', {self.resumed} resumed after a crash' if self.resumed else ''}"
                 f" over {self.connections} SMTP connection{'s' if self.connections != 1 else ''}")
 
@@ -387,6 +235,8 @@ class _Connection:
         if sub is None or isinstance(mine, Skip):  # nothing for this reader today: recorded, not sent
             mine = mine if isinstance(mine, Skip) else Skip("gone", "no longer a subscriber")
             store.finish(key, email, "nothing", shared.now(), reply=mine.reason)
+            with shared.lock:
+                shared.summary.skips[mine.kind] = shared.summary.skips.get(mine.kind, 0) + 1
             shared.count(nothing=1)
             return
         try:
@@ -434,6 +284,7 @@ def dry_run(archive: Archive, key: IssueKey, editions: Editions, settings: Messa
         mine = editions.for_reader(sub)
         if isinstance(mine, Skip):
             summary.nothing.append(f"{sub.email}: {mine.reason}")
+            summary.skips[mine.kind] = summary.skips.get(mine.kind, 0) + 1
             continue
         try:
             data, _ = factory.make(mine, Recipient(sub.email, sub.name, sub.handle), key, now())

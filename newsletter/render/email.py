@@ -90,10 +90,13 @@ def cut_at_word(text: str, limit: int) -> str:
     return head.rstrip(" ,;:.-") + "…"
 
 
-def subject_line(issue: Issue, template: str) -> str:
-    top = collapse(issue.papers[0].paper.title) if issue.papers else ""
+def subject_line(issue: Issue, template: str, papers: tuple[RankedPaper, ...] | None = None) -> str:
+    """The subject: ``papers`` (a reader's own selection) name their own top
+    paper and count; the whole issue names its top paper and all its papers."""
+    chosen = issue.papers if papers is None else papers
+    top = collapse(chosen[0].paper.title) if chosen else ""
     subject = template.format(title=issue.title, date=issue.date.isoformat(), week=issue.week, top_title=top,
-                              count=len(issue.papers))
+                              count=len(chosen))
     return collapse(subject)  # never CR/LF in a header
 
 
@@ -202,7 +205,7 @@ def render_email(issue: Issue, s: EmailSettings, templates_dir: str | None = Non
 
     context = dict(
         issue=issue, shown=shown, items=paper_views(issue, shown, s), title=s.title,
-        subject=subject_line(issue, s.subject), preheader=preheader(issue, shown),
+        subject=subject_line(issue, s.subject, papers), preheader=preheader(issue, shown),
         preheader_line=f"{s.title} · {issue.week}" if issue.week else f"{s.title} · {issue.date:%A %-d %B %Y}",
         web_url=issue_url(s.site_url, issue), feed_url=s.feed_url, unsubscribe_url=unsubscribe_url,
         preferences_url=PREFERENCES_PLACEHOLDER, filtered_by=collapse(filtered_by), personal=papers is not None,
