@@ -47,3 +47,17 @@ def label(term: str) -> str:
     """'cs.LG — Machine Learning', or the term alone."""
     n = name(term)
     return f"{term} — {n}" if n else term
+
+
+def groups(configured: list[str]) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """What a reader can choose, for forms: per configured term, (term, its
+    heading, [(value, label)...]); an archive offers itself first, as "all of
+    it", then each of its categories."""
+    out = []
+    for term in configured:
+        if subcategories(term):
+            choices = [(term, f"All of {name(term) or term} ({term})")] + [(c, label(c)) for c in subcategories(term)]
+        else:
+            choices = [(term, label(term))]
+        out.append((term, label(term), choices))
+    return out

@@ -1,10 +1,15 @@
 """A reader's preferences and the reader's own issue: pure functions.
 
-Categories (an archive such as ``cs`` means every ``cs.*``), keywords (whole
-words or phrases, case-insensitive, in title and abstract) and authors (on
-the author list) select papers: a paper is in if it matches any of them. No
+Categories (an archive such as ``cs`` means every ``cs.*``) and keywords
+(whole words or phrases, case-insensitive, in title and abstract) narrow the
+issue: with both set, a paper must be in a chosen category and match a
+keyword. Papers by a followed author (on the author list) are always in. No
 preference at all means the whole issue. Rank order and the reader's cap on
-papers are kept."""
+papers are kept.
+
+Readers who set both categories and keywords before this rule (when any one
+match was enough) keep that meaning (``match = "any"``) until they save
+their preferences again, so nobody's email changes without notice."""
 
 from __future__ import annotations
 
@@ -36,6 +41,7 @@ class Preferences:
     max_papers: int | None = None  # None: the email's own cap
     frequency: Frequency = "daily"
     paused_until: date | None = None
+    match: Literal["narrow", "any"] = "narrow"  # "any": the earlier rule, kept until the reader saves
 
     @property
     def filters(self) -> bool:
@@ -49,7 +55,8 @@ class Preferences:
         return json.dumps({"categories": list(self.categories), "keywords": list(self.keywords),
                            "authors": list(self.authors), "max_papers": self.max_papers,
                            "frequency": self.frequency,
-                           "paused_until": self.paused_until.isoformat() if self.paused_until else None},
+                           "paused_until": self.paused_until.isoformat() if self.paused_until else None,
+                           "match": self.match},
                           ensure_ascii=False, sort_keys=True)
 
     @classmethod
@@ -57,9 +64,12 @@ class Preferences:
         if not text:
             return cls()
         d = json.loads(text)
-        return cls(tuple(d.get("categories") or ()), tuple(d.get("keywords") or ()), tuple(d.get("authors") or ()),
-                   d.get("max_papers"), d.get("frequency") or "daily",
-                   date.fromisoformat(d["paused_until"]) if d.get("paused_until") else None)
+        cats, words = tuple(d.get("categories") or ()), tuple(d.get("keywords") or ())
+        # saved before the narrowing rule: both set meant "either"; that stays until they save again
+        match = d.get("match") or ("any" if cats and words else "narrow")
+        return cls(cats, words, tuple(d.get("authors") or ()), d.get("max_papers"), d.get("frequency") or "daily",
+                   date.fromisoformat(d["paused_until"]) if d.get("paused_until") else None,
+                   "any" if match == "any" else "narrow")
 
 
 def split_list(value: str | Iterable[str] | None, *, limit: int = 50, item_max: int = 100) -> tuple[str, ...]:
@@ -124,7 +134,7 @@ def parse(categories: Any = None, keywords: Any = None, authors: Any = None, max
         base.authors if authors is None else split_list(authors),
         base.max_papers if max_papers is None or max_papers == "" else _cap(max_papers),
         base.frequency if frequency in (None, "") else _frequency(str(frequency)),
-        base.paused_until if paused_until is None else paused_until)
+        base.paused_until if paused_until is None else paused_until)  # saved now: the current rule
 
 
 def _word_pattern(phrase: str) -> re.Pattern[str]:
@@ -143,18 +153,29 @@ class Matcher:
         self._patterns = [_word_pattern(k) for k in self.prefs.keywords]
         self._authors = [a.lower() for a in self.prefs.authors]
 
+    def _in_categories(self, rp: RankedPaper) -> bool:
+        return any(pc == c or ("." not in c and pc.split(".")[0] == c)
+                   for c in self.prefs.categories for pc in rp.paper.categories)
+
+    def _has_keyword(self, rp: RankedPaper) -> bool:
+        text = f"{rp.paper.title} {rp.paper.abstract}"
+        return any(pattern.search(text) for pattern in self._patterns)
+
+    def _by_followed_author(self, rp: RankedPaper) -> bool:
+        names = [a.lower() for a in rp.paper.authors]
+        return any(a in n for a in self._authors for n in names)
+
     def matches(self, rp: RankedPaper) -> bool:
         p = self.prefs
         if not p.filters:
             return True
-        for c in p.categories:
-            if any(pc == c or ("." not in c and pc.split(".")[0] == c) for pc in rp.paper.categories):
-                return True
-        text = f"{rp.paper.title} {rp.paper.abstract}"
-        if any(pattern.search(text) for pattern in self._patterns):
+        if self._by_followed_author(rp):
             return True
-        names = [a.lower() for a in rp.paper.authors]
-        return any(a in n for a in self._authors for n in names)
+        if p.match == "any":
+            return self._in_categories(rp) or self._has_keyword(rp)
+        if not p.categories and not p.keywords:
+            return False  # authors only, and none of them is on this paper
+        return ((not p.categories or self._in_categories(rp)) and (not p.keywords or self._has_keyword(rp)))
 
 
 def select(issue: Issue, prefs: Preferences, default_cap: int) -> tuple[RankedPaper, ...]:

@@ -34,7 +34,7 @@ from urllib.parse import parse_qs
 import jinja2
 
 from newsletter import config as config_mod
-from newsletter.categories import label as category_label
+from newsletter.categories import groups as category_groups
 from newsletter.errors import ConfigError, NewsletterError
 from newsletter.seams import utc_now
 from newsletter.store import Archive
@@ -163,8 +163,9 @@ class AppContext:
         return (self.cfg.delivery.web_url or self.cfg.site_url).rstrip("/")
 
     @property
-    def choices(self) -> list[tuple[str, str]]:
-        return [(c, category_label(c)) for c in self.cfg.categories]
+    def choices(self) -> list[tuple[str, str, list[tuple[str, str]]]]:
+        """The categories a reader may pick, grouped by what is configured."""
+        return category_groups(self.cfg.categories)
 
     @cached_property
     def message_settings(self) -> MessageSettings:

@@ -16,6 +16,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
+from newsletter.categories import groups as category_groups
 from newsletter.categories import name as category_name
 from newsletter.models import Issue, IssueKey
 from newsletter.render.common import authors_short, figures_text, post_author, post_counts, source_label
@@ -76,13 +77,13 @@ class SiteSettings:
     site_url: str
     web_url: str
     description: str
-    category_choices: tuple[tuple[str, str], ...]
+    category_choices: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...]  # grouped (categories.groups)
 
     @classmethod
     def from_config(cls, cfg: Config) -> "SiteSettings":
         return cls(title=collapse(cfg.title), site_url=cfg.site_url, web_url=cfg.delivery.web_url.rstrip("/"),
                    description="The arXiv papers people talked about, ranked by their attention on social media.",
-                   category_choices=tuple((c, category_name(c)) for c in cfg.categories))
+                   category_choices=tuple((t, h, tuple(c)) for t, h, c in category_groups(cfg.categories)))
 
 
 def month_key(d: date) -> str:
