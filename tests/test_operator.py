@@ -1,0 +1,147 @@
+"""The operator's and the reader's day (issue: fail fast, sensible defaults,
+filters that narrow, a demo that shows everything): readers' filters,
+subjects and summaries; the CLI's defaults and answers."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime, timezone
+from urllib.parse import urlencode
+
+import pytest
+from typer.testing import CliRunner
+
+from factories import T0, paper, xpost
+from newsletter import config as config_mod
+from newsletter.cli import app as cli
+from newsletter.delivery.ledger import SubscriberStore
+from newsletter.delivery.preferences import Preferences, select
+from newsletter.models import Issue
+from newsletter.rank import rank
+from newsletter.store import Archive
+
+DAY = date(2026, 7, 31)
+SECRET = "s3cret-s3cret-s3cret-0123456789"
+ENV = {"NEWSLETTER_SECRET": SECRET}
+
+
+def issue_of(*specs):
+    """An issue from (id, categories, title, authors) specs, ranked in order."""
+    papers = [paper(i, categories=c, title=t, authors=a) for i, c, t, a in specs]
+    posts = [xpost(n, p.arxiv_id, likes=500 - n) for n, p in enumerate(papers)]
+    return Issue(date=DAY, title="Hot Papers", created_at=T0, papers=tuple(rank(papers, posts)))
+
+
+ISSUE = issue_of(
+    ("2607.00001", ("cs.CV",), "Diffusion models for images", ("A. Ng",)),
+    ("2607.00002", ("cs.CV",), "Segmenting everything", ("B. Lee",)),
+    ("2607.00003", ("cs.CL",), "Diffusion language models", ("C. Wu",)),
+    ("2607.00004", ("stat.ML",), "Kernel methods", ("G. Hinton",)),
+)
+
+
+def chosen(prefs):
+    return [rp.paper.arxiv_id for rp in select(ISSUE, prefs, 20)]
+
+
+# ------------------------------------------------ filters that narrow
+@pytest.mark.parametrize("prefs, ids", [
+    (Preferences(("cs.CV",), ("diffusion",)), ["2607.00001"]),                        # category AND keyword
+    (Preferences(("cs",), ("diffusion",)), ["2607.00001", "2607.00003"]),              # an archive covers its own
+    (Preferences(("cs.CV",)), ["2607.00001", "2607.00002"]),
+    (Preferences(keywords=("diffusion",)), ["2607.00001", "2607.00003"]),
+    (Preferences(("cs.CV",), ("diffusion",), ("Hinton",)), ["2607.00001", "2607.00004"]),  # followed: always in
+    (Preferences(authors=("Hinton",)), ["2607.00004"]),
+    (Preferences(authors=("Nobody",)), []),
+    (Preferences(("cs.CV",), ("diffusion",), match="any"), ["2607.00001", "2607.00002", "2607.00003"]),
+])
+def test_categories_and_keywords_narrow_and_followed_authors_always_get_in(prefs, ids):
+    assert chosen(prefs) == ids
+
+
+def test_earlier_preferences_keep_their_meaning_until_saved():
+    old = json.dumps({"categories": ["cs.CV"], "keywords": ["diffusion"], "authors": [], "max_papers": None,
+                      "frequency": "daily", "paused_until": None})  # stored before the narrowing rule
+    legacy = Preferences.from_json(old)
+    assert legacy.match == "any" and len(chosen(legacy)) == 3
+    only_categories = Preferences.from_json(json.dumps({"categories": ["cs.CV"], "keywords": []}))
+    assert only_categories.match == "narrow"  # the same meaning under both rules
+    saved = Preferences.from_json(Preferences(("cs.CV",), ("diffusion",)).to_json())
+    assert saved.match == "narrow" and chosen(saved) == ["2607.00001"]
+
+
+def web_config(tmp_path, categories=("cs", "stat.ML")):
+    return config_mod.from_dict({"newsletter": {"site_url": "https://hot.example.org",
+                                                "categories": list(categories)},
+                                 "email": {"from": "p@hot.example.org"}}, base_dir=tmp_path)
+
+
+def call(app, method, path, form=None, query=""):
+    import io
+    body = urlencode(form or {}, doseq=True).encode()
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query, "REMOTE_ADDR": "192.0.2.1",
+               "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body), "wsgi.errors": io.StringIO()}
+    got = {}
+    data = b"".join(app(environ, lambda s, h: got.setdefault("status", s)))
+    return got["status"], data.decode()
+
+
+def test_the_preference_page_says_how_filters_combine_and_saving_moves_to_the_new_rule(tmp_path):
+    from newsletter.delivery.web import make_app
+    from weblinks import token_for
+    cfg = web_config(tmp_path)
+    with Archive(cfg.store_path) as a:
+        SubscriberStore(a).add("old@example.org", "", T0)
+        a.db.execute("UPDATE subscribers SET prefs = ?", (json.dumps({"categories": ["cs.CV"],
+                                                                        "keywords": ["diffusion"]}),))
+    app = make_app(cfg, ENV)
+    token = token_for(cfg.store_path, "old@example.org", SECRET, "preferences")
+    status, html = call(app, "GET", "/preferences", query=urlencode({"t": token}))
+    assert status == "200 OK"
+    assert "a paper must be in one of your categories and match one of your keywords" in html
+    assert "papers by authors you follow are always in" in html and "keeps the earlier rule" in html
+    status, html = call(app, "POST", "/preferences", {"t": token, "categories": ["cs.CV"], "keywords": "diffusion",
+                                                       "frequency": "daily"})
+    assert status == "200 OK" and "keeps the earlier rule" not in html
+    with Archive(cfg.store_path) as a:
+        assert SubscriberStore(a).get("old@example.org").prefs.match == "narrow"
+
+
+def test_subcategories_are_offered_under_each_configured_archive(tmp_path):
+    from newsletter.delivery.web import make_app
+    cfg = web_config(tmp_path)
+    app = make_app(cfg, ENV)
+    status, html = call(app, "GET", "/subscribe")
+    assert "<legend>cs — Computer Science</legend>" in html
+    assert '<label for="cat-cs">All of Computer Science (cs)</label>' in html
+    assert '<label for="cat-cs-LG">cs.LG — Machine Learning</label>' in html
+    assert '<label for="cat-stat-ML">stat.ML — Machine Learning</label>' in html and "stat.AP" not in html
+    assert len(set(re.findall(r'id="(cat-[^"]+)"', html))) == len(re.findall(r'id="cat-', html))  # ids unique
+    assert call(app, "POST", "/subscribe", {"email": "x@example.org", "categories": ["cs.LG"]})[0] == "200 OK"
+    status, html = call(app, "POST", "/subscribe", {"email": "y@example.org", "categories": ["math.PR"]})
+    assert status == "400 Bad Request" and "not among this newsletter" in html
+
+
+# ------------------------------------------ a subject that fits the reader
+def test_each_readers_subject_names_their_own_top_paper(tmp_path):
+    from newsletter.delivery.editions import Editions
+    from newsletter.render.email import EmailSettings
+    cfg = web_config(tmp_path)
+    editions = Editions(ISSUE, EmailSettings.from_config(cfg))
+    from newsletter.delivery.ledger import Subscriber
+    kernel = Subscriber("k@example.org", "", "subscribed", T0, T0, Preferences(keywords=("kernel",)))
+    everyone = Subscriber("e@example.org", "", "subscribed", T0, T0)
+    assert editions.for_reader(kernel).subject == "Hot Papers 2026-07-31: Kernel methods"
+    assert editions.for_reader(everyone).subject == "Hot Papers 2026-07-31: Diffusion models for images"
+
+
+# ------------------------------------------ summaries that count apart
+def test_the_send_summary_counts_paused_weekly_only_and_nothing_matched_apart(tmp_path):
+    from newsletter.delivery.send import DryRunSummary, SendSummary
+    from newsletter.models import IssueKey
+    s = SendSummary(IssueKey.of_day(DAY), sent=3, nothing=3, skips={"paused": 1, "frequency": 1, "nothing": 1})
+    line = s.line()
+    assert "1 paused" in line and "1 on the other frequency" in line and "1 with nothing on their topics" in line
+    d = DryRunSummary(IssueKey.of_day(DAY), "S", skips={"paused": 2})
+    assert "2 paused" in d.line() and "nothing on their topics" not in d.line()
