@@ -77,7 +77,7 @@ def dry_run(cfg: Config, issue: Issue, archive: Archive, seams: Seams | None = N
 
     seams = seams or Seams()
     mine = editions(cfg, issue)
-    settings = MessageSettings.from_config(cfg, seams.env)
+    settings = MessageSettings.from_config(cfg, seams.env, dry_run=True)
     folder = cfg.resolve(cfg.delivery.outbox) / str(issue.key)
     return write_dry_run(archive, issue.key, mine, settings, folder, now=seams.now)
 

@@ -5,7 +5,8 @@ Every stage after fetching reads issues through here, offline."""
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -102,3 +103,47 @@ class IssueCache:
                 if len(out) == limit:
                     break
         return out
+
+
+@dataclass(frozen=True)
+class Overview:
+    """One archived issue as ``newsletter issues`` lists it."""
+
+    key: str
+    papers: int  # announced in the configured categories
+    hot: str  # papers in the issue ("-" when not ranked yet)
+    built: bool
+    sent: str  # "12 sent", "not sent"
+
+
+def issue_overview(cfg: Config, archive: Archive, limit: int) -> list[Overview]:
+    """The newest ``limit`` archived days, and the archived weeks, newest
+    first; read from the archive and the output folders, nothing computed."""
+    from newsletter.delivery.ledger import SubscriberStore
+    from newsletter.models import IssueKey
+    from newsletter.render.markdown import post_filename
+
+    store = SubscriberStore(archive)
+    key = ranking_key(cfg)
+
+    def sent(k: IssueKey) -> str:
+        n = store.counts(k).get("sent", 0)
+        return f"{n} sent" if n else "not sent"
+
+    rows = []
+    for d in archive.issue_days()[:limit]:
+        record = archive.issue(d)
+        ranked = archive.ranked(d, key)
+        rows.append(Overview(d.isoformat(), record.paper_count if record else 0,
+                             str(len(ranked)) if ranked is not None else "-",
+                             (cfg.posts_dir / post_filename(d)).exists(), sent(IssueKey.of_day(d))))
+    for w in archive.weeks()[:limit]:
+        days = mailing.week_mailings(mailing.parse_week(w))
+        papers = sum(archive.day_paper_count(d) for d in days)
+        built = (cfg.posts_dir / f"{w}---Hot-Papers-of-the-Week.md").exists()
+        rows.append(Overview(w, papers, "-", built, sent(IssueKey.of_week(w))))
+    def when(r: Overview) -> tuple[date, int]:  # a week right above its own days
+        week = "W" in r.key
+        return (mailing.parse_week(r.key) + timedelta(days=4) if week else date.fromisoformat(r.key), int(week))
+
+    return sorted(rows, key=when, reverse=True)

@@ -73,8 +73,8 @@ def test_config_from_environment_variable(tmp_path, monkeypatch):
     (tmp_path / "sub" / "my.toml").write_text('[store]\npath = "data/archive.db"\n')
     monkeypatch.setenv("NEWSLETTER_CONFIG", str(tmp_path / "sub" / "my.toml"))
     r = invoke("build", "--date", "2026-07-31")
-    assert "nothing archived for 2026-07-31" in r.output
-    assert (tmp_path / "sub" / "data" / "archive.db").exists()  # relative to the config file
+    assert f"no archive at {tmp_path / 'sub' / 'data' / 'archive.db'}" in r.output  # relative to the config file
+    assert not (tmp_path / "sub" / "data" / "archive.db").exists()  # a command that reads never creates one
 
 
 def test_debug_shows_the_traceback():

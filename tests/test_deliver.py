@@ -231,7 +231,9 @@ def test_header_injection_and_bad_config_are_refused(tmp_path, cert):
         send(cfg, dry_run=True)
     cfg = config(tmp_path, 1, cert[0])
     with pytest.raises(ConfigError, match="NEWSLETTER_SECRET must hold a secret"):
-        send(cfg, env={}, dry_run=True)
+        send(cfg, env={})  # a real send needs the secret; a dry run signs with a throw-away one
+    (dry,) = send(cfg, env={}, dry_run=True).files
+    assert b"/unsubscribe?t=h1." in dry.read_bytes()
     with pytest.raises(ConfigError, match="only allowed for localhost"):
         config_mod.from_dict({"smtp": {"host": "smtp.example.org", "security": "none"}})
 

@@ -490,7 +490,9 @@ def test_invalid_lines_end_with_the_summary_and_exit_code(tmp_path, monkeypatch)
 
 @pytest.mark.parametrize("value, message", [
     ("0001-01-01", "before arXiv existed (August 1991)"), ("1991-08-13", "before arXiv existed"),
-    ("9999-12-31", "is in the future"), ("2026-13-01", "YYYY-MM-DD"),
+    ("9999-12-31", "is in the future"), ("2026-13-01", "there is no month 13"),
+    ("2026-02-29", "February 2026 has 28 days"), ("2024-04-31", "April 2024 has 30 days"),
+    ("2026-7-31", "YYYY-MM-DD"), ("２０２６-07-31", "YYYY-MM-DD"), ("2026-00-10", "there is no month 0"),
 ])
 def test_impossible_dates_are_a_clear_error(tmp_path, monkeypatch, value, message):
     monkeypatch.chdir(tmp_path)

@@ -145,3 +145,58 @@ def test_the_send_summary_counts_paused_weekly_only_and_nothing_matched_apart(tm
     assert "1 paused" in line and "1 on the other frequency" in line and "1 with nothing on their topics" in line
     d = DryRunSummary(IssueKey.of_day(DAY), "S", skips={"paused": 2})
     assert "2 paused" in d.line() and "nothing on their topics" not in d.line()
+
+
+# ------------------------------------------------ the CLI's defaults
+def two_days(tmp_path):
+    (tmp_path / "newsletter.toml").write_text('[newsletter]\nsite_url = "https://hot.example.org"\n')
+    with Archive(tmp_path / "newsletter.db") as a:
+        for d, n in ((date(2026, 7, 30), 1), (DAY, 2)):
+            ids = [f"26{d.day:02d}.{i:05d}" for i in range(n)]
+            a.save_day_papers(d, [paper(i, title=f"Paper {i}") for i in ids])
+            a.save_posts([xpost(f"{d.day}{k}", i, likes=90) for k, i in enumerate(ids)])
+            a.save_issue(d, T0, n)
+    return tmp_path / "newsletter.toml"
+
+
+def run(cfg_path, *args):
+    return CliRunner().invoke(cli, ["--config", str(cfg_path), *args])
+
+
+def test_commands_that_read_the_archive_default_to_its_newest_issue(tmp_path):
+    cfg_path = two_days(tmp_path)
+    r = run(cfg_path, "rank")
+    assert r.exit_code == 0 and "Hot Papers 2026-07-31: 2 of 2 papers ranked" in r.output
+    r = run(cfg_path, "status")
+    assert r.exit_code == 0 and "2026-07-31: 0 sent" in r.output
+    r = run(cfg_path, "build")
+    assert r.exit_code == 0 and "2026-07-31---Hot-Papers.md" in r.output
+    r = run(cfg_path, "issues")
+    assert r.exit_code == 0
+    lines = [line.split("\t") for line in r.stdout.splitlines()]
+    assert lines == [["2026-07-31", "2", "2", "built", "not sent"], ["2026-07-30", "1", "1", "not built", "not sent"]]
+    r = run(cfg_path, "status", "--week", "2026-07-29")
+    assert r.exit_code == 0 and "2026-W31: 0 sent" in r.output
+
+
+@pytest.mark.parametrize("command", [["rank"], ["status"], ["issues"], ["build"], ["send", "--dry-run"],
+                                     ["preview", "--no-open"], ["subscribers", "list"]])
+def test_a_command_that_reads_never_creates_an_archive(tmp_path, command):
+    (tmp_path / "newsletter.toml").write_text("")
+    r = run(tmp_path / "newsletter.toml", *command)
+    assert r.exit_code == 1 and "no archive at" in r.output and "newsletter fetch" in r.output
+    assert not (tmp_path / "newsletter.db").exists()
+
+
+def test_help_documents_every_exit_code_and_the_commands_say_what_they_serve():
+    r = CliRunner().invoke(cli, ["--help"], env={"COLUMNS": "400"})
+    text = " ".join(re.sub(r"[│╭╮╰╯─]", " ", r.output).split())
+    for code in ("0 ok", "1 error", "2 wrong usage", "3 no arXiv mailing", "4 nothing reached", "5 some recipients",
+                 "130 interrupted"):
+        assert code in text, code
+    r = CliRunner().invoke(cli, ["serve", "--help"], env={"COLUMNS": "200"})
+    assert "subscribe, confirm, preferences, unsubscribe" in r.output
+    r = CliRunner().invoke(cli, ["preview", "--help"], env={"COLUMNS": "200"})
+    assert "8765" in r.output and "8025" not in r.output  # not the SMTP sink's port
+    r = CliRunner().invoke(cli, ["status", "--week", "nope"])
+    assert r.exit_code == 1 and "2026-W31" in r.output

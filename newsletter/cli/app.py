@@ -4,6 +4,8 @@ exit code, output helpers, progress bars, and the date options."""
 
 from __future__ import annotations
 
+import calendar
+import re
 import sys
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
@@ -156,16 +158,30 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def parse_date(value: str, option: str = "--date") -> date:
+    """A date as typed, or one line saying what is wrong with it."""
+    text = value.strip()
+    m = re.fullmatch(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", text)
+    if m is None:
+        raise NewsletterError(f"{option} must look like YYYY-MM-DD, not {collapse(value)[:40]!r}")
+    year, month, dom = (int(g) for g in m.groups())
+    if not 1 <= month <= 12:
+        raise NewsletterError(f"{option} {text}: there is no month {month}; months go from 01 to 12")
+    try:
+        return date(year, month, dom)
+    except ValueError:
+        days = calendar.monthrange(year, month)[1] if year >= 1 else 31
+        raise NewsletterError(f"{option} {text}: {calendar.month_name[month]} {year} has {days} days, "
+                              f"so there is no day {dom}") from None
+
+
 def day(value: Optional[str]) -> date:
-    """The --date option: the latest mailing when not given."""
+    """The --date option of commands that fetch: the latest mailing when not given."""
     from newsletter import mailing
 
     if value is None:
         return mailing.latest_mailing(now())
-    try:
-        d = date.fromisoformat(value.strip())
-    except ValueError:
-        raise NewsletterError(f"--date must look like YYYY-MM-DD, not {collapse(value)[:40]!r}") from None
+    d = parse_date(value)
     if d < FIRST_ARXIV_DAY:
         raise NewsletterError(f"--date {d} is before arXiv existed (August 1991); pick a later date")
     if d > now().date() + timedelta(days=7):
@@ -173,29 +189,56 @@ def day(value: Optional[str]) -> date:
     return d
 
 
+def given_day(value: Optional[str]) -> date | None:
+    """A --date as given (checked before anything is opened), or None."""
+    return day(value) if value is not None else None
+
+
+def archived_day(given: date | None, archive: Archive) -> date:
+    """The --date of commands that read the archive: the newest archived
+    issue when not given."""
+    if given is not None:
+        return given
+    days = archive.issue_days()
+    if not days:
+        raise NewsletterError(f"nothing is archived in {archive.path} yet: run 'newsletter fetch' "
+                              "(or 'newsletter demo' to try it)")
+    return days[0]
+
+
 def week(value: str) -> date:
     """The --week option: the Monday of the week (any date of it, or 2026-W31)."""
     from newsletter import mailing
 
-    try:
-        monday = mailing.parse_week(value)
-    except ValueError:
-        raise NewsletterError(f"--week must be a date YYYY-MM-DD or a week YYYY-Www, not {collapse(value)[:40]!r}") \
-            from None
+    if re.fullmatch(r"\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\s*", value):
+        monday = mailing.parse_week(parse_date(value, "--week").isoformat())
+    else:
+        try:
+            monday = mailing.parse_week(value)
+        except ValueError:
+            raise NewsletterError(f"--week must be a date YYYY-MM-DD or a week YYYY-Www such as 2026-W31, "
+                                  f"not {collapse(value)[:40]!r}") from None
     day(monday.isoformat())  # the same limits as a day
     return monday
 
 
-def open_archive(cfg: Config) -> Archive:
+def open_archive(cfg: Config, *, create: bool = True) -> Archive:
+    """The archive; commands that only read it (``create=False``) never make
+    one where there is none."""
     from newsletter.files import check_output_dirs
     from newsletter.store import Archive
 
     check_output_dirs({"[store] path": cfg.store_path.parent})
+    if not create and not cfg.store_path.exists():
+        raise NewsletterError(f"there is no archive at {cfg.store_path} yet: run 'newsletter fetch' "
+                              "(or 'newsletter demo' to try it)")
     return Archive(cfg.store_path)
 
 
 DateOpt = Annotated[Optional[str], typer.Option(
     "--date", "-d", help="arXiv mailing date YYYY-MM-DD (default: the latest mailing).", show_default=False)]
+ArchivedDateOpt = Annotated[Optional[str], typer.Option(
+    "--date", "-d", help="arXiv mailing date YYYY-MM-DD (default: the newest archived issue).", show_default=False)]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Fail when any signal source fails (default: skip it "
                                                            "with a warning kept on the issue).")]
 WeekOpt = Annotated[Optional[str], typer.Option(

@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 
 import typer
 
-from newsletter.cli.app import (DateOpt, Progressing, ReplaceOpt, StrictOpt, WeekOpt, app, config, day, open_archive,
-                                out, say, week)
+from newsletter.cli.app import (ArchivedDateOpt, DateOpt, Progressing, ReplaceOpt, StrictOpt, WeekOpt, app,
+                                archived_day, config, day, given_day, open_archive, out, say, week)
 from newsletter.errors import NewsletterError
 from newsletter.text import collapse
 
@@ -36,10 +36,10 @@ def fetch(date_: DateOpt = None, week_: WeekOpt = None, strict: StrictOpt = Fals
 
 
 @app.command()
-def build(date_: DateOpt = None, week_: WeekOpt = None) -> None:
+def build(date_: ArchivedDateOpt = None, week_: WeekOpt = None) -> None:
     """Write a day's (or a week's) outputs from the archive: post, feeds, email, website (no network)."""
-    cfg = config()
-    with open_archive(cfg) as archive:
+    cfg, given = config(), given_day(date_)
+    with open_archive(cfg, create=False) as archive:
         if week_:
             from newsletter.weekly import build_week
 
@@ -47,7 +47,7 @@ def build(date_: DateOpt = None, week_: WeekOpt = None) -> None:
         else:
             from newsletter.build import build_day
 
-            summary = build_day(cfg, day(date_), archive)
+            summary = build_day(cfg, archived_day(given, archive), archive)
     for path in summary.files:
         out(str(path))
     say(f"Built {summary.line()}")
@@ -83,7 +83,7 @@ def run(
 
 @app.command("rank")
 def rank_cmd(
-    date_: DateOpt = None,
+    date_: ArchivedDateOpt = None,
     limit: Annotated[int, typer.Option(help="Show at most this many papers.", min=1)] = 50,
 ) -> None:
     """Show a day's ranking from the archive: rank, score, figures, title."""
@@ -93,9 +93,10 @@ def rank_cmd(
     from newsletter import mailing
     from newsletter.issues import load_issue
 
-    cfg, d = config(), day(date_)
-    mailing.require_mailing_day(d)
-    with open_archive(cfg) as archive:
+    cfg, given = config(), given_day(date_)
+    with open_archive(cfg, create=False) as archive:
+        d = archived_day(given, archive)
+        mailing.require_mailing_day(d)
         issue = load_issue(cfg, archive, d)
     table = Table(title=f"{collapse(cfg.title)} {d}: {len(issue.papers)} of {issue.paper_count} papers ranked")
     for col in ("#", "score"):
@@ -114,8 +115,8 @@ def rank_cmd(
 
 @app.command()
 def preview(
-    date_: DateOpt = None,
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).", min=0, max=65535)] = 8025,
+    date_: ArchivedDateOpt = None,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).", min=0, max=65535)] = 8765,
     open_browser: Annotated[bool, typer.Option("--open/--no-open", help="Open a browser if there is one.")] = True,
 ) -> None:
     """Serve the website (site_dir) and a day's email (/email/, text at /email/text) on 127.0.0.1 until Ctrl-C."""
@@ -124,9 +125,9 @@ def preview(
     from newsletter.deliver import render_issue_email
     from newsletter.preview import make_server
 
-    cfg = config()
-    with open_archive(cfg) as archive:
-        d = day(date_) if date_ else next(iter(archive.site_entries_days()), None)
+    cfg, given = config(), given_day(date_)
+    with open_archive(cfg, create=False) as archive:
+        d = given or next(iter(archive.site_entries_days()), None)
         email = render_issue_email(cfg, archive, d) if d else None
     if email is None and not (cfg.site_dir / "index.html").exists():
         raise NewsletterError("nothing to preview yet: run 'newsletter build' (or 'newsletter demo') first")
@@ -172,7 +173,7 @@ def report_send(result: SendSummary | DryRunSummary) -> None:
 
 @app.command("send")
 def send_cmd(
-    date_: DateOpt = None,
+    date_: ArchivedDateOpt = None,
     week_: WeekOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Write each message to {outbox}/{date}/ as .eml; "
                                           "no connection, no ledger change.")] = False,
@@ -182,14 +183,14 @@ def send_cmd(
     from newsletter import deliver
     from newsletter.issues import publishable_issue
 
-    cfg = config()
-    with open_archive(cfg) as archive, Progressing() as reporter:
+    cfg, given = config(), given_day(date_)
+    with open_archive(cfg, create=False) as archive, Progressing() as reporter:
         if week_:
             from newsletter.weekly import publishable_week
 
             issue = publishable_week(cfg, archive, week(week_), "nothing to send")
         else:
-            issue = publishable_issue(cfg, archive, day(date_), "nothing to send")
+            issue = publishable_issue(cfg, archive, archived_day(given, archive), "nothing to send")
         if to:
             reply = deliver.send_copy(cfg, issue, archive, to)
             say(f"Sent one copy of {issue.key} to {to} ({reply}); the ledger is unchanged")
@@ -200,24 +201,27 @@ def send_cmd(
 
 
 @app.command()
-def status(date_: DateOpt = None) -> None:
-    """Delivery counts for a day: sent, queued, deferred, failed."""
+def status(date_: ArchivedDateOpt = None, week_: WeekOpt = None) -> None:
+    """Delivery counts for a day (or a week): sent, queued, deferred, failed, nothing; and the web app's outbox."""
     from rich.console import Console
     from rich.table import Table
 
+    from newsletter import mailing
     from newsletter.delivery.ledger import SubscriberStore
     from newsletter.delivery.outbox import Outbox
     from newsletter.models import IssueKey
 
-    cfg, d = config(), day(date_)
-    key = IssueKey.of_day(d)
-    with open_archive(cfg) as archive:
+    cfg, given = config(), given_day(date_)
+    monday = week(week_) if week_ else None
+    with open_archive(cfg, create=False) as archive:
+        key = (IssueKey.of_week(mailing.week_key(monday)) if monday
+               else IssueKey.of_day(archived_day(given, archive)))
         store = SubscriberStore(archive)
         counts = store.counts(key)
         subscribed, pending = store.pending(key)
         rows = store.deliveries(key)
         queue = Outbox(archive).counts()
-    table = Table(title=f"Delivery of {d}")
+    table = Table(title=f"Delivery of {key}")
     for col in ("status", "count"):
         table.add_column(col)
     for k in ("sent", "sending", "queued", "deferred", "failed", "nothing"):
@@ -229,6 +233,20 @@ def status(date_: DateOpt = None) -> None:
     if queue.get("queued") or queue.get("failed") or queue.get("sending"):
         say(f"Web app outbox: {queue.get('queued', 0) + queue.get('sending', 0)} confirmations waiting, "
             f"{queue.get('failed', 0)} failed ('newsletter serve' sends them, or 'newsletter outbox send')")
-    say(f"{d}: {counts.get('sent', 0)} sent, {pending} of {subscribed} subscribers still to send")
+    say(f"{key}: {counts.get('sent', 0)} sent, {pending} of {subscribed} subscribers still to send")
 
 
+@app.command("issues")
+def issues_cmd(
+    limit: Annotated[int, typer.Option(help="Show at most this many days (newest first).", min=1)] = 30,
+) -> None:
+    """The archived days and weeks: papers announced, hot papers, whether each was built and sent."""
+    from newsletter.issues import issue_overview
+
+    cfg = config()
+    with open_archive(cfg, create=False) as archive:
+        rows = issue_overview(cfg, archive, limit)
+    for r in rows:
+        out("\t".join((r.key, str(r.papers), r.hot, "built" if r.built else "not built", r.sent)))
+    say(f"{len(rows)} issue{'s' if len(rows) != 1 else ''} archived" + (" (newest first; --limit for more)"
+                                                                        if len(rows) == limit else ""))

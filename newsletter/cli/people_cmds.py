@@ -122,7 +122,7 @@ def subscribers_show(address: Annotated[str, typer.Argument(help="The subscriber
     from newsletter.delivery.subscribers import find, record
 
     cfg = config()
-    with open_archive(cfg) as archive:
+    with open_archive(cfg, create=False) as archive:
         sub = find(archive, address)
     for key, value in record(sub):
         out(f"{key}:\t{value}")
@@ -147,7 +147,7 @@ def subscribers_list(
     from newsletter.delivery.subscribers import listing
 
     cfg = config()
-    with open_archive(cfg) as archive:
+    with open_archive(cfg, create=False) as archive:
         subs = listing(archive, everyone=all_)
     for s in subs:
         out(f"{s.email}\t{s.name}\t{s.status}")
