@@ -70,7 +70,7 @@ def _from_arxiv(run: FetchRun) -> list[Paper]:
     (falling back to the API when it fails or is of another day), the API
     for any other day."""
     cfg, day, ax = run.cfg, run.day, run.cfg.arxiv
-    http = run.seams.http(cfg, "arXiv", min_interval=ax.delay_seconds)
+    http = run.seams.http(cfg, "arXiv", min_interval=ax.delay_seconds, on_retry=run.reporter.retrying)
     http.retries = ax.retries
     tick = run.reporter.start("arXiv papers")
     from newsletter.sources import arxiv as arxiv_source  # the arXiv client is only needed to fetch
@@ -128,7 +128,7 @@ def fetch_signals(run: FetchRun, window: mailing.Window, *, strict: bool = False
         if not scfg.enabled:
             continue
         started = seams.now()
-        ctx = SourceContext(http=seams.http(cfg, source.label), config=scfg, env=seams.env, window=window,
+        ctx = SourceContext(http=seams.http(cfg, source.label, on_retry=run.reporter.retrying), config=scfg, env=seams.env, window=window,
                             day=run.day, now=seams.now, reporter=run.reporter)
         try:
             result = source.collect(ctx)
@@ -164,7 +164,7 @@ def embed_ranked(run: FetchRun, ranked: list[RankedPaper]) -> None:
         missing = [p for rp in ranked for p in rp.displayed_posts if p.source == source.name and not p.embed_html]
         if not missing:
             continue
-        http = run.seams.http(cfg, f"{source.label} oEmbed")
+        http = run.seams.http(cfg, f"{source.label} oEmbed", on_retry=run.reporter.retrying)
         ctx = EmbedContext(http=http, config=scfg)
         tick = run.reporter.start(f"{source.label} embeds")
         failed: list[str] = []

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import email.utils
 import queue
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
@@ -64,6 +66,7 @@ class HttpClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
         service: str = "remote service",
+        on_retry: Callable[[str], None] | None = None,
     ) -> None:
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = user_agent
@@ -77,6 +80,7 @@ class HttpClient:
         self.service = service
         self.request_count = 0
         self.pacer = Pacer(min_interval, clock=clock, sleep=sleep)
+        self.on_retry = on_retry  # "arXiv: retry 2/5 in 8 s (HTTP 503)", for the progress line
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -109,7 +113,12 @@ class HttpClient:
             self.request_count += 1
             try:
                 resp = self._within_deadline(method, url, kwargs)
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except requests.ConnectionError as exc:
+                fatal = unreachable(exc, url)
+                if fatal:  # no answer will come by retrying: say so now
+                    raise SourceError(f"{self.service}: {fatal}") from None
+                raise TransientError(f"{self.service} did not answer: {type(exc).__name__}") from exc
+            except requests.Timeout as exc:
                 raise TransientError(f"{self.service} did not answer: {type(exc).__name__}") from exc
             if resp.status_code in RETRY_STATUSES:
                 raise TransientError(
@@ -126,6 +135,7 @@ class HttpClient:
             wait=self._wait,
             retry=retry_if_exception_type(TransientError),
             sleep=self.sleep,
+            before_sleep=self._tell_retry,
             reraise=True,
         )
         try:
@@ -133,6 +143,14 @@ class HttpClient:
         except TransientError as exc:
             raise SourceError(f"{exc} after {self.retries + 1} tries; try again later") from exc
         return resp
+
+    def _tell_retry(self, state: RetryCallState) -> None:
+        if self.on_retry is None or state.next_action is None:
+            return
+        exc = state.outcome.exception() if state.outcome else None
+        why = str(exc).removeprefix(f"{self.service} ").removeprefix("answered ") if exc else "no answer"
+        self.on_retry(f"{self.service}: retry {state.attempt_number}/{self.retries} in "
+                      f"{state.next_action.sleep:.0f} s ({why})")
 
     def _within_deadline(self, method: str, url: str, kwargs: dict[str, Any]) -> requests.Response:
         """The whole exchange (connect, headers, body) within ``timeout``
@@ -176,6 +194,25 @@ class HttpClient:
             return resp.json()
         except ValueError:
             raise MalformedResponse(f"{what} answered with a body that is not JSON; try again later") from None
+
+
+def unreachable(exc: BaseException, url: str) -> str | None:
+    """Why a connection can never succeed by retrying (the name does not
+    resolve, the port refuses), or None for a failure worth retrying."""
+    host = urlsplit(url).hostname or url
+    seen: set[int] = set()
+    stack: list[object] = [exc]
+    while stack:
+        e = stack.pop()
+        if not isinstance(e, BaseException) or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, socket.gaierror) or type(e).__name__ == "NameResolutionError":
+            return f"cannot resolve {host}: is the machine offline, or the name wrong?"
+        if isinstance(e, ConnectionRefusedError) or "Connection refused" in str(e):
+            return f"{host} refused the connection: is the address right and the service up?"
+        stack += [getattr(e, "reason", None), e.__cause__, e.__context__, *e.args]
+    return None
 
 
 def problem(resp: requests.Response) -> str:

@@ -32,7 +32,8 @@ class Seams:
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
     session_factory: Callable[[], requests.Session] | None = None
 
-    def http(self, cfg: Config, service: str, min_interval: float = 0.0) -> HttpClient:
+    def http(self, cfg: Config, service: str, min_interval: float = 0.0,
+             on_retry: Callable[[str], None] | None = None) -> HttpClient:
         """A client for one service: the configured timeouts and retries, this
         run's clock, sleep and sessions."""
         from newsletter.http import HttpClient  # requests: only for runs that fetch
@@ -41,5 +42,5 @@ class Seams:
         return HttpClient(
             user_agent=h.user_agent, timeout=h.timeout, retries=h.retries, backoff=h.backoff, max_wait=h.max_wait,
             min_interval=min_interval, clock=lambda: self.now().timestamp(), service=service,
-            sleep=self.sleep, session=self.session_factory() if self.session_factory else None,
+            sleep=self.sleep, session=self.session_factory() if self.session_factory else None, on_retry=on_retry,
         )

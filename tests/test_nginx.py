@@ -103,7 +103,8 @@ def test_unsubscribes_through_nginx_stay_fast_with_a_thousand_slow_connections(t
     with Archive(cfg.store_path) as a:
         subscribers.add(a, readers, "", None, NOW)
     app = make_server(cfg, "127.0.0.1", 0, env={"NEWSLETTER_SECRET": SECRET}, outbox=False)
-    threading.Thread(target=app.run, daemon=True).start()
+    serving = threading.Thread(target=app.run, daemon=True)
+    serving.start()
     port = free_port()
     nginx = start_nginx(tmp_path, port, app.effective_port)
     stop = threading.Event()
@@ -145,3 +146,4 @@ def test_unsubscribes_through_nginx_stay_fast_with_a_thousand_slow_connections(t
         nginx.terminate()
         nginx.wait(10)
         app.close()
+        serving.join(10)

@@ -200,3 +200,50 @@ def test_help_documents_every_exit_code_and_the_commands_say_what_they_serve():
     assert "8765" in r.output and "8025" not in r.output  # not the SMTP sink's port
     r = CliRunner().invoke(cli, ["status", "--week", "nope"])
     assert r.exit_code == 1 and "2026-W31" in r.output
+
+
+# ------------------------------------------------------- failing fast
+def client(**kw):
+    from newsletter.http import HttpClient
+    sleeps = []
+    return HttpClient(user_agent="t", retries=4, backoff=2.0, sleep=sleeps.append, service="arXiv", **kw), sleeps
+
+
+@pytest.mark.parametrize("url, words", [
+    ("http://newsletter-test.invalid/api", "cannot resolve newsletter-test.invalid: is the machine offline"),
+    ("http://127.0.0.1:9/api", "127.0.0.1 refused the connection"),
+])
+def test_an_unreachable_host_fails_at_once_without_retries(url, words):
+    from newsletter.errors import SourceError
+    import time as _time
+    http, sleeps = client()
+    started = _time.monotonic()
+    with pytest.raises(SourceError) as e:
+        http.get(url)
+    assert words in str(e.value) and str(e.value).startswith("arXiv: ")
+    assert sleeps == [] and http.request_count == 1 and _time.monotonic() - started < 3
+
+
+def test_busy_servers_are_retried_and_each_retry_is_shown():
+    import responses as rsps
+    shown = []
+    http, sleeps = client(on_retry=shown.append)
+    with rsps.RequestsMock() as mock:
+        mock.add(rsps.GET, "https://export.arxiv.org/api/query", status=503)
+        mock.add(rsps.GET, "https://export.arxiv.org/api/query", status=429, headers={"Retry-After": "8"})
+        mock.add(rsps.GET, "https://export.arxiv.org/api/query", body="ok")
+        assert http.get("https://export.arxiv.org/api/query").text == "ok"
+    assert sleeps == [2.0, 8.0]
+    assert shown == ["arXiv: retry 1/4 in 2 s (HTTP 503)", "arXiv: retry 2/4 in 8 s (HTTP 429)"]
+
+
+def test_fetch_with_no_network_says_so_in_one_line(tmp_path):
+    import time as _time
+    cfg_path = tmp_path / "newsletter.toml"
+    cfg_path.write_text('[arxiv]\napi_url = "http://127.0.0.1:9/api/query"\nrss_url = "http://127.0.0.1:9/rss"\n'
+                        'delay_seconds = 0.0\n')
+    started = _time.monotonic()
+    r = run(cfg_path, "fetch", "--date", "2026-07-31")
+    assert r.exit_code == 1 and _time.monotonic() - started < 5
+    (line,) = [x for x in r.output.splitlines() if x.startswith("Error:")]
+    assert "arXiv: 127.0.0.1 refused the connection" in line

@@ -379,7 +379,8 @@ def test_a_person_subscribes_confirms_chooses_topics_and_gets_their_issue(tmp_pa
         base = f"http://127.0.0.1:{port}"
         cfg = config(tmp_path, smtp.port, str(cert[0]), web_url=base)  # the emails' links point at this server
         server = make_server(cfg, "127.0.0.1", port, env=ENV)
-        threading.Thread(target=server.run, daemon=True).start()
+        serving = threading.Thread(target=server.run, daemon=True)
+        serving.start()
         parsed = archive_day(cfg)
         try:
             with sync_api.sync_playwright() as p:
@@ -418,6 +419,7 @@ def test_a_person_subscribes_confirms_chooses_topics_and_gets_their_issue(tmp_pa
                 browser.close()
         finally:
             server.close()
+            serving.join(10)
     with Archive(cfg.store_path) as a:
         a.db.execute("DELETE FROM deliveries")
         mailer = dry_run_day(cfg, DAY, a, Seams(env=ENV))

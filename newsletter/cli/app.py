@@ -120,6 +120,13 @@ class ProgressReporter:
         task = progress.add_task(label, total=None)
         return lambda n, total: progress.update(task, completed=n, total=total)
 
+    def retrying(self, message: str) -> None:
+        """A retry's wait, on the progress line (or one line on stderr without a display)."""
+        if self.progress is not None:
+            self.progress.console.print(collapse(message), markup=False, highlight=False, style="dim")
+        elif not state.quiet:
+            typer.echo(collapse(message), err=True)
+
     def warn(self, message: str) -> None:
         line = f"Warning: {collapse(message)}"
         if self.progress is not None:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # requests is only imported by a run that fetches
 class Reporter(Protocol):
     def start(self, label: str) -> Callable[[int], None]: ...
     def warn(self, message: str) -> None: ...
+    def retrying(self, message: str) -> None: ...
 
 
 class NullReporter:
@@ -30,12 +31,16 @@ class NullReporter:
 
     def __init__(self) -> None:
         self.warnings: list[str] = []
+        self.retries: list[str] = []
 
     def start(self, label: str) -> Callable[[int], None]:
         return lambda n: None
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
+
+    def retrying(self, message: str) -> None:
+        self.retries.append(message)
 
 
 @dataclass
