@@ -10,7 +10,7 @@ from pathlib import Path
 
 from newsletter import mailing, parallel
 from newsletter.config import Config
-from newsletter.files import check_output_dirs, clean_stale_temps, write_atomic, write_if_changed
+from newsletter.files import check_output_dirs, clean_stale_temps, exclusive, write_atomic, write_if_changed
 from newsletter.issues import IssueCache, nothing_to_publish
 from newsletter.models import Issue, IssueKey
 from newsletter.render.templates import template_errors
@@ -44,13 +44,16 @@ def output_dirs(cfg: Config) -> dict[str, Path]:
 def write_outputs(cfg: Config, outputs: dict[Path, str | bytes], site: SitePlan | None) -> tuple[list[Path], int]:
     """Write what a build rendered: ``outputs`` always, the site's files
     only where their bytes changed. Returns the paths written and how many
-    site files were left as they were."""
-    for folder in output_dirs(cfg).values():
-        clean_stale_temps(folder)
-    paths = [write_atomic(path, data) for path, data in outputs.items()]
-    if site is None:
-        return paths, 0
-    written = [path for path, data in site.files.items() if write_if_changed(path, data)]
+    site files were left as they were. Builds take turns (a lock beside the
+    archive), so every temporary file found in the published folders was
+    left by a build that died, and is removed, however new."""
+    with exclusive(cfg.store_path.with_name(cfg.store_path.name + ".build-lock")):
+        for folder in output_dirs(cfg).values():
+            clean_stale_temps(folder)
+        paths = [write_atomic(path, data) for path, data in outputs.items()]
+        if site is None:
+            return paths, 0
+        written = [path for path, data in site.files.items() if write_if_changed(path, data)]
     return paths + written, len(site.files) - len(written)
 
 

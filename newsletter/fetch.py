@@ -161,7 +161,9 @@ def embed_ranked(run: FetchRun, ranked: list[RankedPaper]) -> None:
         scfg = cfg.source(source.name)
         if source.embed is None or not scfg.enabled:
             continue
-        missing = [p for rp in ranked for p in rp.displayed_posts if p.source == source.name and not p.embed_html]
+        # one request per post, even when a post is shown under two of the day's papers
+        missing = list({p.post_id: p for rp in ranked for p in rp.displayed_posts
+                        if p.source == source.name and not p.embed_html}.values())
         if not missing:
             continue
         http = run.seams.http(cfg, f"{source.label} oEmbed", on_retry=run.reporter.retrying)

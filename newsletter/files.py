@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -51,23 +53,36 @@ def check_output_dirs(dirs: dict[str, Path]) -> None:
 TEMP_PATTERN = ".*.tmp"
 
 
-def clean_stale_temps(folder: Path, older_than: float = 60.0) -> int:
-    """Remove temporary files a killed build left in a published folder (ours
-    are ``.NAME.XXXX.tmp``; a running build's are seconds old and kept)."""
-    import time
-
+def clean_stale_temps(folder: Path) -> int:
+    """Remove the temporary files (``.NAME.XXXX.tmp``) a killed build left in
+    a published folder. Call it holding the build lock (``exclusive``): then
+    no other build is writing any."""
     if not folder.is_dir():
         return 0
     removed = 0
-    cutoff = time.time() - older_than
     for tmp in folder.rglob(TEMP_PATTERN):
         try:
-            if tmp.is_file() and tmp.stat().st_mtime < cutoff:
+            if tmp.is_file():
                 tmp.unlink()
                 removed += 1
         except OSError:
             pass
     return removed
+
+
+@contextmanager
+def exclusive(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive lock (a file beside the archive, never in a
+    published folder) for as long as the block runs: builds take turns."""
+    import fcntl
+
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:

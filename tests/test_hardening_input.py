@@ -67,6 +67,8 @@ BQ = '<blockquote class="twitter-tweet">'
     BQ + "<p>hi</p></blockquote><script src=\"https://evil.test/x.js\"></script>",
     '<blockquote class="twitter-tweet" onclick="x()"><p>hi</p></blockquote>',
     '<div>' + BQ + "<p>hi</p></blockquote></div>",
+    BQ + '<p lang=`en` dir="ltr">hi</p></blockquote>',                       # a backtick as a quote
+    BQ + '<p lang="en">hi</p><a href=`https://evil.test`>x</a></blockquote>',
 ])
 def test_unsafe_oembed_html_falls_back_to_the_static_quote(attack):
     assert safe_tweet_embed(attack) is None
@@ -78,6 +80,17 @@ def test_unsafe_oembed_html_falls_back_to_the_static_quote(attack):
 
 def test_real_oembed_html_is_kept_byte_for_byte():
     assert safe_tweet_embed(REAL_EMBED) == REAL_EMBED
+
+
+def test_a_real_embed_quoting_with_a_backtick_is_kept():
+    """The real Hot Papers posts embed tweets that quote titles with a
+    backtick (`A Unifying...'): text, not markup, so the embed stays."""
+    embed = ('<blockquote class="twitter-tweet"><p lang="en" dir="ltr">New paper: `A Unifying View of Optimism '
+             "in Episodic Reinforcement Learning&#39; <a href=\"https://t.co/AbCdEf\">https://t.co/AbCdEf</a></p>"
+             '&mdash; A Researcher (@researcher) <a href="https://twitter.com/researcher/status/1271234567890">'
+             "June 12, 2020</a></blockquote>\n"
+             '<script async src="https://platform.twitter.com/widgets.js" charset="utf-8"></script>\n')
+    assert safe_tweet_embed(embed) == embed
 
 
 @pytest.mark.parametrize("field, value", [

@@ -247,3 +247,61 @@ def test_fetch_with_no_network_says_so_in_one_line(tmp_path):
     assert r.exit_code == 1 and _time.monotonic() - started < 5
     (line,) = [x for x in r.output.splitlines() if x.startswith("Error:")]
     assert "arXiv: 127.0.0.1 refused the connection" in line
+
+
+# ---------------------------------------------- fidelity and leftovers
+def test_a_post_linking_two_papers_of_the_day_is_embedded_once(tmp_path):
+    import responses as rsps
+
+    import arxiv_atom
+    from newsletter.fetch import fetch_day
+    from newsletter.seams import Seams
+    from xpages import page, tweet
+    from conftest import make_config, only_sources
+    api, search, oembed = "https://export.test/api/query", "https://x.test/2/tweets/search/recent", "https://o.test"
+    published = datetime(2026, 7, 30, 12, tzinfo=timezone.utc)
+    both = tweet(1, "ada", ["https://arxiv.org/abs/2607.00001", "https://arxiv.org/abs/2607.00002"], likes=90)
+    cfg = make_config(tmp_path, arxiv={"api_url": api},
+                      sources={**only_sources("x"), "x": {"api_url": "https://x.test/2", "oembed_url": oembed}})
+    with rsps.RequestsMock() as mock:
+        mock.get(api, body=arxiv_atom.feed([(paper("2607.00001"), published), (paper("2607.00002"), published)]))
+        mock.get(search, json=json.loads(json.dumps(page([both]))))
+        mock.get(oembed, json={"html": '<blockquote class="twitter-tweet"><p>x</p></blockquote>'})
+        with Archive(cfg.store_path) as a:
+            s = fetch_day(cfg, DAY, a, Seams(now=lambda: datetime(2026, 8, 3, tzinfo=timezone.utc),
+                                             env={"X_BEARER_TOKEN": "t"}, sleep=lambda s: None))
+        oembeds = [c for c in mock.calls if c.request.url.startswith(oembed)]
+    assert s.ranked == 2 and len(oembeds) == 1 and s.requests["x_oembed"] == 1
+
+
+def test_an_entity_in_a_title_is_kept_as_written_never_expanded_or_cut():
+    from newsletter.sources import arxiv as ax
+    body = b'''<?xml version="1.0"?><!DOCTYPE feed [<!ENTITY xxe SYSTEM "file:///etc/passwd"><!ENTITY e "EXPANDED">]>
+<feed xmlns="http://www.w3.org/2005/Atom" xmlns:arxiv="http://arxiv.org/schemas/atom">
+<entry><id>http://arxiv.org/abs/2607.00001v1</id><title>Symbolic &xxe; Regression &amp; &e; more</title>
+<summary>An abstract &e; with a tail</summary><published>2026-07-30T10:00:00Z</published>
+<updated>2026-07-30T10:00:00Z</updated><author><name>A &e; Author</name></author>
+<arxiv:primary_category term="cs.LG"/><category term="cs.LG"/><link title="pdf" href="x"/></entry></feed>'''
+    p = ax.entry_to_paper(ax._parse_xml(body, "t").find("atom:entry", ax.NS))
+    assert p.title == "Symbolic &xxe; Regression & &e; more"
+    assert p.abstract == "An abstract &e; with a tail" and p.authors == ("A &e; Author",)
+    assert "root:" not in p.title and "EXPANDED" not in p.title + p.abstract
+
+
+def test_temporary_files_a_killed_build_left_are_removed_by_the_next_build(tmp_path):
+    import os
+    from newsletter.build import build_day
+    from conftest import make_config
+    cfg = make_config(tmp_path, output={"feeds_dir": str(tmp_path / "public-feeds"), "site_dir": str(tmp_path / "www")})
+    with Archive(cfg.store_path) as a:
+        a.save_day_papers(DAY, [paper("2607.00001")])
+        a.save_posts([xpost(1, "2607.00001", likes=90)])
+        a.save_issue(DAY, T0, 1)
+        build_day(cfg, DAY, a)
+        left = [cfg.feeds_dir / ".daily.atom.k1ll3d.tmp", cfg.feeds_dir / ".papers.atom.x9.tmp",
+                cfg.site_dir / ".index.html.abc.tmp", cfg.posts_dir / ".2026-07-31---Hot-Papers.md.q.tmp"]
+        for f in left:  # just now, as a SIGKILL leaves them
+            f.write_text("half")
+        build_day(cfg, DAY, a)
+    assert not [f for f in left if f.exists()]
+    assert (cfg.feeds_dir / "daily.atom").exists() and not os.listdir(cfg.feeds_dir) == []

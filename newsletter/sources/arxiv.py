@@ -37,6 +37,25 @@ KEEP_TYPES = ("new", "cross")
 _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
+def full_text(parent: etree._Element, path: str) -> str:
+    """The text of an element with every entity reference kept as written
+    (``&xxe;``), never expanded and never cutting the text short: the parser
+    does not resolve entities, and leaves them as nodes inside the text."""
+    el = parent.find(path, NS)
+    return "" if el is None else element_text(el)
+
+
+def element_text(el: etree._Element) -> str:
+    parts = [el.text or ""]
+    for child in el:
+        if isinstance(child, etree._Entity):
+            parts.append(f"&{child.name};")
+        elif isinstance(child.tag, str):
+            parts.append(element_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
 def matches_categories(categories: Iterable[str], wanted: Iterable[str]) -> bool:
     """True if any category is wanted; an archive ("cs") wants every "cs.*"."""
     wanted = list(wanted)
@@ -81,7 +100,7 @@ def parse_rss(body: bytes, categories: Iterable[str]) -> tuple[date | None, list
         cats = tuple(collapse(c.text) for c in item.findall("category") if collapse(c.text))
         if not matches_categories(cats, categories):
             continue
-        desc = item.findtext("description") or ""
+        desc = full_text(item, "description")
         guid = item.findtext("guid") or ""
         m = re.match(r"\s*arXiv:(\S+)\s+Announce Type:\s*\S+\s*", desc)
         raw_id = m.group(1) if m else guid.rsplit(":", 1)[-1]
@@ -92,13 +111,13 @@ def parse_rss(body: bytes, categories: Iterable[str]) -> tuple[date | None, list
             arxiv_id, version = split_version(raw_id)
         except ValueError:
             continue
-        creators = collapse(item.findtext("dc:creator", namespaces=NS))
+        creators = collapse(full_text(item, "dc:creator"))
         authors = tuple(a.strip() for a in creators.split(",") if a.strip())
         papers.append(
             Paper(
                 arxiv_id=arxiv_id,
                 version=version,
-                title=collapse(item.findtext("title")),
+                title=collapse(full_text(item, "title")),
                 abstract=collapse(desc),
                 authors=authors,
                 categories=cats,
@@ -184,11 +203,11 @@ def entry_to_paper(entry: etree._Element) -> Paper:
     return Paper(
         arxiv_id=arxiv_id,
         version=version,
-        title=collapse(entry.findtext("atom:title", namespaces=NS)),
-        abstract=collapse(entry.findtext("atom:summary", namespaces=NS)),
-        authors=tuple(a for a in (collapse(n.text) for n in entry.findall("atom:author/atom:name", NS)) if a),
+        title=collapse(full_text(entry, "atom:title")),
+        abstract=collapse(full_text(entry, "atom:summary")),
+        authors=tuple(a for a in (collapse(element_text(n)) for n in entry.findall("atom:author/atom:name", NS)) if a),
         categories=tuple(seen),
-        comment=collapse(entry.findtext("arxiv:comment", namespaces=NS)),
+        comment=collapse(full_text(entry, "arxiv:comment")),
         submitted=_time(entry.findtext("atom:published", namespaces=NS)),
         updated=_time(entry.findtext("atom:updated", namespaces=NS)),
         has_pdf=has_pdf,
