@@ -186,6 +186,39 @@ def embed_ranked(run: FetchRun, ranked: list[RankedPaper]) -> None:
         run.summary.requests[f"{source.name}_oembed"] = http.request_count
 
 
+def warn_held_papers(run: FetchRun, papers: list[Paper]) -> None:
+    """Papers the day's posts link, numbered within the day's papers, in its
+    categories, yet missing from it: for a past day the API is asked by
+    submission time, so a paper announced later than its submission (held
+    for moderation) is missed; the RSS of the current mailing has them. One
+    id_list request tells their categories; each one found is a warning."""
+    ids = sorted(p.arxiv_id for p in papers if "/" not in p.arxiv_id)
+    if not ids:
+        return
+    rows = run.archive.db.execute(
+        "SELECT arxiv_id, count(*) FROM post_papers WHERE arxiv_id > ? AND arxiv_id < ? AND length(arxiv_id) = ? "
+        "AND arxiv_id NOT IN (SELECT arxiv_id FROM day_papers) GROUP BY arxiv_id", (ids[0], ids[-1], len(ids[0])))
+    linked = dict(rows.fetchall())
+    if not linked:
+        return
+    from newsletter.sources import arxiv as arxiv_source
+
+    cfg = run.cfg
+    http = run.seams.http(cfg, "arXiv", min_interval=cfg.arxiv.delay_seconds, on_retry=run.reporter.retrying)
+    try:
+        found = arxiv_source.fetch_ids(http, cfg.arxiv.api_url, sorted(linked))
+    except SourceError as exc:
+        run.reporter.warn(f"arXiv: could not check {len(linked)} linked papers missing from the day ({exc})")
+        return
+    finally:
+        run.summary.requests["arxiv"] = run.summary.requests.get("arxiv", 0) + http.request_count
+    for p in found:
+        if arxiv_source.matches_categories(p.categories, cfg.categories):
+            n = linked.get(p.arxiv_id, 0)
+            run.warn(f"{n} post{'s' if n != 1 else ''} link {p.arxiv_id}, which is not in this mailing's archive "
+                     "(arXiv announced it on another day, likely held for moderation)")
+
+
 def fetch_day(cfg: Config, day: date, archive: Archive, seams: Seams | None = None,
               reporter: Reporter | None = None, strict: bool = False, replace: bool = False) -> FetchSummary:
     """Collect a day's papers, signals and embeds into the archive (network)."""
@@ -198,6 +231,8 @@ def fetch_day(cfg: Config, day: date, archive: Archive, seams: Seams | None = No
     run = FetchRun(cfg, day, archive, seams, reporter or NullReporter())
     papers = fetch_papers(run, replace=replace)
     fetch_signals(run, mailing.signal_window(day, cfg.window_hours, now), strict=strict)
+    if run.summary.arxiv_via == "API" and run.summary.posts:
+        warn_held_papers(run, papers)
     ranked = list(ranked_papers(cfg, archive, day))
     run.summary.ranked = len(ranked)
     embed_ranked(run, ranked)

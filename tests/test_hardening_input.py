@@ -392,11 +392,24 @@ def test_stale_temporary_files_of_a_killed_build_are_cleaned(tmp_path):
     stale = cfg.feeds_dir / ".papers.atom.abc123.tmp"
     stale.write_text("half")
     os.utime(stale, (time.time() - 3600, time.time() - 3600))
-    fresh = cfg.feeds_dir / ".daily.rss.zzz.tmp"  # another build's, in progress
+    fresh = cfg.feeds_dir / ".daily.rss.zzz.tmp"  # a build in progress: it holds the build lock
     fresh.write_text("half")
-    with Archive(cfg.store_path) as a:
-        build_day(cfg, D, a)
-    assert not stale.exists() and fresh.exists()
+    from newsletter.files import exclusive
+    lock = cfg.store_path.with_name(cfg.store_path.name + ".build-lock")
+    done = threading.Event()
+
+    def build() -> None:
+        with Archive(cfg.store_path) as a:
+            build_day(cfg, D, a)
+        done.set()
+
+    with exclusive(lock):  # the other build, still writing
+        worker = threading.Thread(target=build)
+        worker.start()
+        assert not done.wait(0.5)  # this one waits its turn, touching nothing
+        assert fresh.exists() and stale.exists()
+    worker.join(30)
+    assert done.is_set() and not stale.exists() and not fresh.exists()
 
 
 def test_an_http_request_has_a_total_deadline(tmp_path):

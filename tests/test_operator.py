@@ -305,3 +305,45 @@ def test_temporary_files_a_killed_build_left_are_removed_by_the_next_build(tmp_p
         build_day(cfg, DAY, a)
     assert not [f for f in left if f.exists()]
     assert (cfg.feeds_dir / "daily.atom").exists() and not os.listdir(cfg.feeds_dir) == []
+
+
+def test_a_held_paper_the_signals_link_is_a_warning(tmp_path):
+    import responses as rsps
+
+    import arxiv_atom
+    from newsletter.fetch import fetch_day
+    from newsletter.seams import Seams
+    from newsletter.sources.base import NullReporter
+    from xpages import page, tweet
+    from conftest import make_config, only_sources
+    api, search = "https://export.test/api/query", "https://x.test/2/tweets/search/recent"
+    published = datetime(2026, 7, 30, 12, tzinfo=timezone.utc)
+    day_papers = [paper("2607.00001"), paper("2607.00005")]
+    held, other = paper("2607.00003", categories=("cs.LG",)), paper("2607.00004", categories=("hep-th",))
+    posts = [tweet(1, "a", ["https://arxiv.org/abs/2607.00003"], likes=10),
+             tweet(2, "b", ["https://arxiv.org/abs/2607.00003"], likes=10),
+             tweet(3, "c", ["https://arxiv.org/abs/2607.00004"], likes=10),
+             tweet(4, "d", ["https://arxiv.org/abs/2607.00001"], likes=90)]
+    cfg = make_config(tmp_path, arxiv={"api_url": api}, newsletter={"categories": ["cs"]},
+                      sources={**only_sources("x"), "x": {"api_url": "https://x.test/2", "oembed_url": "https://o.t"}})
+    reporter = NullReporter()
+    calls = []
+
+    def by_ids(request):
+        calls.append(request.url)
+        return 200, {}, arxiv_atom.feed([(held, published), (other, published)])
+
+    with rsps.RequestsMock() as mock:
+        ids = rsps.matchers.query_param_matcher({"id_list": "2607.00003,2607.00004", "max_results": "2"})
+        mock.add_callback(rsps.GET, api, callback=by_ids, match=[ids])  # first: it matches only by ids
+        mock.get(api, body=arxiv_atom.feed([(p, published) for p in day_papers]))
+        mock.get(search, json=json.loads(json.dumps(page(posts))))
+        mock.get("https://o.t", status=404)
+        with Archive(cfg.store_path) as a:
+            s = fetch_day(cfg, DAY, a, Seams(now=lambda: datetime(2026, 8, 3, tzinfo=timezone.utc),
+                                             env={"X_BEARER_TOKEN": "t"}, sleep=lambda s: None), reporter)
+    assert len(calls) == 1  # one request for the linked papers, whatever their number
+    assert ("2 posts link 2607.00003, which is not in this mailing's archive (arXiv announced it on another day, "
+            "likely held for moderation)") in reporter.warnings
+    assert not any("2607.00004" in w for w in reporter.warnings)  # another category: not ours
+    assert s.papers == 2

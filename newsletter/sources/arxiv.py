@@ -276,3 +276,18 @@ def fetch_api(
             break
     result.papers = list(papers.values())
     return result
+
+
+def fetch_ids(http: HttpClient, api_url: str, ids: list[str]) -> list[Paper]:
+    """These papers (any day, any category), 200 ids a request."""
+    papers: list[Paper] = []
+    for i in range(0, len(ids), 200):
+        chunk = ids[i: i + 200]
+        resp = http.get(api_url, params={"id_list": ",".join(chunk), "max_results": len(chunk)})
+        if resp.status_code != 200:
+            raise SourceError(f"arXiv API answered HTTP {resp.status_code}")
+        bad: dict[str, int] = {}
+        for entry in _parse_xml(resp.content, "the arXiv API").findall("atom:entry", NS):
+            with skipping(bad):
+                papers.append(entry_to_paper(entry))
+    return papers
