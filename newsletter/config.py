@@ -152,6 +152,14 @@ class SmtpConfig:
 
 
 @dataclass(frozen=True)
+class RunConfig:
+    """The daily job ('newsletter run')"""
+
+    catch_up_days: int = setting(5, "mailings missed since the newest archived issue (the machine was off) that "
+                                     "'run' fetches and builds before today's; only today's is sent", ge=0, le=30)
+
+
+@dataclass(frozen=True)
 class WebConfig:
     """The readers' web app ('newsletter serve')"""
 
@@ -193,7 +201,7 @@ SECTIONS: dict[str, type] = {
     "newsletter": NewsletterConfig, "arxiv": ArxivConfig, "sources": SourcesConfig, "ranking": RankingConfig,
     "weekly": WeeklyConfig,
     "output": OutputConfig, "store": StoreConfig, "email": EmailConfig, "delivery": DeliveryConfig,
-    "smtp": SmtpConfig, "web": WebConfig, "feeds": FeedsConfig, "http": HttpConfig,
+    "smtp": SmtpConfig, "web": WebConfig, "run": RunConfig, "feeds": FeedsConfig, "http": HttpConfig,
 }
 
 
@@ -214,6 +222,7 @@ class Config:
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    run: RunConfig = field(default_factory=RunConfig)
     feeds: FeedsConfig = field(default_factory=FeedsConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
 

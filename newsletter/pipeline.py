@@ -7,13 +7,14 @@ fetch and build here."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from newsletter import deliver
+from newsletter import deliver, mailing
 from newsletter.build import BuildSummary, build_day
 from newsletter.config import Config
+from newsletter.errors import NoMailing, NothingToPublish
 from newsletter.fetch import FetchSummary, fetch_day
 from newsletter.issues import load_issue
 from newsletter.models import Issue
@@ -31,9 +32,43 @@ class RunSummary:
     fetched: FetchSummary | WeekSummary
     built: BuildSummary
     sent: SendSummary | DryRunSummary | None = None  # None: there was no one to send to
+    caught_up: list[str] = field(default_factory=list)  # "2026-07-29 built", "2026-07-30 no mailing"...
 
     def line(self) -> str:
-        return f"Done {self.fetched.line()}; {self.built.line()}"
+        caught = f"; caught up {', '.join(self.caught_up)} (not sent)" if self.caught_up else ""
+        return f"Done {self.fetched.line()}; {self.built.line()}{caught}"
+
+
+def missed_days(cfg: Config, archive: Archive, day: date) -> list[date]:
+    """The mailing days between the newest archived issue and ``day`` that the
+    archive lacks (the machine was off), the newest ``[run] catch_up_days``."""
+    archived = archive.issue_days()
+    if not archived or cfg.run.catch_up_days == 0:
+        return []
+    missed: list[date] = []
+    d = day - timedelta(days=1)
+    while d > archived[0] and len(missed) < cfg.run.catch_up_days:
+        if mailing.is_mailing_day(d):
+            missed.append(d)
+        d -= timedelta(days=1)
+    return sorted(missed)
+
+
+def catch_up(cfg: Config, archive: Archive, day: date, seams: Seams, reporter: Reporter | None,
+             *, strict: bool = False) -> list[str]:
+    """Fetch and build each missed mailing before ``day``, so the site, feeds
+    and archive have no holes; nothing is sent for them."""
+    done = []
+    for d in missed_days(cfg, archive, day):
+        try:
+            fetch_day(cfg, d, archive, seams, reporter, strict=strict)
+            build_day(cfg, d, archive)
+            done.append(f"{d} built")
+        except NoMailing:
+            done.append(f"{d} no mailing")
+        except NothingToPublish:
+            done.append(f"{d} nothing hot")
+    return done
 
 
 def _then_send(cfg: Config, archive: Archive, seams: Seams, summary: RunSummary, issue: Callable[[], Issue],
@@ -49,11 +84,14 @@ def _then_send(cfg: Config, archive: Archive, seams: Seams, summary: RunSummary,
 
 def run_day(cfg: Config, day: date, archive: Archive, seams: Seams | None = None, reporter: Reporter | None = None,
             *, strict: bool = False, replace: bool = False, send: bool = True, dry_run: bool = False,
-            on_progress: Callable[[int, int], None] | None = None) -> RunSummary:
-    """The daily job: fetch, build, then send when there are subscribers."""
+            on_progress: Callable[[int, int], None] | None = None, catching_up: bool = False) -> RunSummary:
+    """The daily job: fetch, build, then send when there are subscribers.
+    ``catching_up`` first fetches and builds the mailings missed since the
+    newest archived issue (the cron job of a machine that was off)."""
     seams = seams or Seams()
+    caught = catch_up(cfg, archive, day, seams, reporter, strict=strict) if catching_up else []
     fetched = fetch_day(cfg, day, archive, seams, reporter, strict=strict, replace=replace)
-    summary = RunSummary(fetched, build_day(cfg, day, archive))
+    summary = RunSummary(fetched, build_day(cfg, day, archive), caught_up=caught)
     return _then_send(cfg, archive, seams, summary, lambda: load_issue(cfg, archive, day), send, dry_run, on_progress)
 
 

@@ -347,3 +347,63 @@ def test_a_held_paper_the_signals_link_is_a_warning(tmp_path):
             "likely held for moderation)") in reporter.warnings
     assert not any("2607.00004" in w for w in reporter.warnings)  # another category: not ours
     assert s.papers == 2
+
+
+# ------------------------------------------------------------ catching up
+def test_run_catches_up_on_missed_mailings_and_sends_only_the_newest(tmp_path):
+    import re as _re
+    from datetime import timedelta
+
+    import responses as rsps
+
+    import arxiv_atom
+    from newsletter import mailing
+    from newsletter.fetch import import_signals
+    from newsletter.pipeline import run_day
+    from newsletter.seams import Seams
+    from conftest import make_config, only_sources
+    api = "https://export.test/api/query"
+    cfg = make_config(tmp_path, arxiv={"api_url": api, "rss_url": "https://rss.test/rss"}, sources=only_sources(),
+                      run={"catch_up_days": 5})
+    days = [date(2026, 7, 27), date(2026, 7, 28), date(2026, 7, 29), date(2026, 7, 30), DAY]
+    ids = {d: f"2607.{d.day:05d}" for d in days}
+
+    def answer(request):  # each day's window holds that day's one paper
+        start = _re.search(r"submittedDate%3A%5B(\d{12})", request.url) or _re.search(r"submittedDate:\[(\d{12})",
+                                                                                       request.url)
+        for d in days:
+            w = mailing.submission_window(d)
+            if start and w.start.strftime("%Y%m%d%H%M") == start.group(1):
+                return 200, {}, arxiv_atom.feed([(paper(ids[d]), w.start + timedelta(hours=1))])
+        return 200, {}, arxiv_atom.feed([])
+
+    now = mailing.announced_at(DAY) + timedelta(hours=3)
+    seams = Seams(now=lambda: now, env={}, sleep=lambda s: None)
+    with rsps.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add_callback(rsps.GET, api, callback=answer)
+        mock.get("https://rss.test/rss/cs+stat.ML", status=503)
+        with Archive(cfg.store_path) as a:
+            csv = "arxiv,source,score\n" + "".join(f"{i},mastodon,120\n" for i in ids.values())
+            import_signals(a, csv, "signals.csv", now)
+            run_day(cfg, days[0], a, seams, send=False)  # the last run before the machine went off
+            result = run_day(cfg, DAY, a, seams, send=False, catching_up=True)
+            archived = a.issue_days()
+    assert archived == sorted(days, reverse=True)  # no hole
+    assert result.caught_up == ["2026-07-28 built", "2026-07-29 built", "2026-07-30 built"]
+    assert "caught up 2026-07-28 built, 2026-07-29 built, 2026-07-30 built (not sent)" in result.line()
+    for d in days:
+        assert (cfg.posts_dir / f"{d}---Hot-Papers.md").exists()
+
+
+def test_catching_up_is_bounded_and_skips_weekends(tmp_path):
+    from newsletter.pipeline import missed_days
+    from conftest import make_config
+    cfg = make_config(tmp_path, run={"catch_up_days": 2})
+    with Archive(cfg.store_path) as a:
+        a.save_issue(date(2026, 7, 20), T0, 1)
+        assert missed_days(cfg, a, date(2026, 7, 31)) == [date(2026, 7, 29), date(2026, 7, 30)]
+        assert missed_days(cfg, a, date(2026, 7, 21)) == []
+    cfg = make_config(tmp_path, run={"catch_up_days": 5})
+    with Archive(cfg.store_path) as a:
+        assert missed_days(cfg, a, date(2026, 7, 27)) == [date(2026, 7, 21), date(2026, 7, 22), date(2026, 7, 23),
+                                                           date(2026, 7, 24)]  # Saturday and Sunday skipped

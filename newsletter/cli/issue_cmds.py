@@ -67,9 +67,12 @@ def run(
 
     cfg = config()
     with open_archive(cfg) as archive, Progressing() as reporter:
-        job, when = (run_week, week(week_)) if week_ else (run_day, day(date_))
-        result = job(cfg, when, archive, reporter=reporter, strict=strict, replace=replace, send=send,
-                     dry_run=dry_run, on_progress=reporter.counter("Sending"))
+        if week_:
+            result = run_week(cfg, week(week_), archive, reporter=reporter, strict=strict, replace=replace,
+                              send=send, dry_run=dry_run, on_progress=reporter.counter("Sending"))
+        else:  # the scheduled run (no --date) catches up on mailings missed while the machine was off
+            result = run_day(cfg, day(date_), archive, reporter=reporter, strict=strict, replace=replace, send=send,
+                             dry_run=dry_run, on_progress=reporter.counter("Sending"), catching_up=date_ is None)
     for path in result.built.files:
         out(str(path))
     say(result.line())
