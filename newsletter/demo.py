@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from newsletter import config as config_mod
+from newsletter import mailing
 from newsletter.errors import NewsletterError
 from newsletter.replay import Recording, replay_session
 from newsletter.sources import REGISTRY
@@ -46,12 +47,13 @@ class DemoDay:
     config: dict[str, Any]
     env: dict[str, str]
     recordings: tuple[dict[str, Any], ...]
+    weekly: bool = False  # also a Hot Papers of the Week from this day
 
 
 def demo_days() -> list[DemoDay]:
     data = json.loads((DATA / "days.json").read_text(encoding="utf-8"))
     return [DemoDay(date.fromisoformat(d["day"]), datetime.fromisoformat(d["now"]), tuple(d["sources"]), d["config"],
-                    d["env"], tuple(d["recordings"])) for d in data["days"]]
+                    d["env"], tuple(d["recordings"]), bool(d.get("weekly"))) for d in data["days"]]
 
 
 def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
@@ -126,6 +128,7 @@ def session_factory(cfg: config_mod.Config, day: DemoDay) -> Callable[[], reques
 class DemoSummary:
     files: list[Path]
     line: str
+    next: str  # the command to try next
 
 
 def check_folder(folder: Path, force: bool) -> None:
@@ -142,11 +145,13 @@ def check_folder(folder: Path, force: bool) -> None:
 
 
 def run(folder: Path, *, force: bool = False) -> DemoSummary:
-    """Fetch and build the recorded days in ``folder``, offline."""
-    from newsletter.seams import Seams
+    """Fetch and build the recorded days in ``folder``, offline, and the
+    weekly issue of the day marked ``weekly``."""
     from newsletter.build import build_day
     from newsletter.fetch import fetch_day
+    from newsletter.seams import Seams
     from newsletter.store import Archive
+    from newsletter.weekly import build_week
 
     check_folder(folder, force)
     folder.mkdir(parents=True, exist_ok=True)
@@ -161,11 +166,16 @@ def run(folder: Path, *, force: bool = False) -> DemoSummary:
             lines.append(fetch_day(cfg, d.day, archive, seams).line())
         for d in days:
             files += build_day(base, d.day, archive).files
-    site = base.site_dir / "index.html"
+        for d in days:
+            if d.weekly:  # the week's other days were not recorded: its issue ranks this day's papers
+                week = mailing.week_key(d.day)
+                archive.save_week(week, d.now, [f"The demo recorded one day of this week ({d.day})."])
+                files += build_week(base, d.day, archive).files
+                lines.append(f"{week}: a weekly issue")
     config_path = folder / "newsletter.toml"
-    return DemoSummary(files, f"Demo: {'; '.join(lines)}. {len(files)} files written under {folder}/; "
-                              f"look at the site with: newsletter --config {config_path} preview "
-                              f"(or open {site})")
+    return DemoSummary(files, f"Demo: {'; '.join(lines)}. {len(files)} files written under {folder}/ "
+                              "(posts in content/, feeds/, email/, the website in site/)",
+                       f"newsletter --config {config_path} preview")
 
 
 def _clock(now: datetime) -> Callable[[], datetime]:

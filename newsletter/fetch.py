@@ -213,7 +213,7 @@ def warn_held_papers(run: FetchRun, papers: list[Paper]) -> None:
     finally:
         run.summary.requests["arxiv"] = run.summary.requests.get("arxiv", 0) + http.request_count
     for p in found:
-        if arxiv_source.matches_categories(p.categories, cfg.categories):
+        if p.arxiv_id in linked and arxiv_source.matches_categories(p.categories, cfg.categories):
             n = linked.get(p.arxiv_id, 0)
             run.warn(f"{n} post{'s' if n != 1 else ''} link {p.arxiv_id}, which is not in this mailing's archive "
                      "(arXiv announced it on another day, likely held for moderation)")

@@ -38,6 +38,8 @@ def main() -> None:
               created=(published + timedelta(hours=20, seconds=i)).strftime("%Y-%m-%dT%H:%M:%S.000Z"))
         for i, p in enumerate(parsed.posts)
     ]
+    for t in tweets:  # the post shows retweets and likes only: no reply or quote counts are invented
+        t["public_metrics"] = {k: t["public_metrics"][k] for k in ("retweet_count", "like_count")}
     body = page(tweets)
     for user in body["includes"]["users"]:  # the real display names, where the post has them
         name = next((p.author_name for p in parsed.posts if p.author_handle and f"u-{p.author_handle}" == user["id"]), "")

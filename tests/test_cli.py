@@ -141,8 +141,15 @@ def test_demo_runs_offline_from_a_fresh_folder(tmp_path):
     for page in ("index.html", "hot-papers-2021-06-16/index.html", "hot-papers-2026-07-31/index.html",
                  "category/cs.LG/index.html", "subscribe/index.html", "feeds/papers.atom", "feeds/category/cs.LG.atom"):
         assert (site / page).is_file(), page
-    assert r.output.strip().splitlines()[-1].endswith("(or open demo/site/index.html)") or \
-        "newsletter --config demo/newsletter.toml preview" in r.output
+    assert len(r.output.strip().splitlines()) == 2  # a summary and the next command, not 150 paths
+    assert r.output.strip().splitlines()[-1].startswith("Next: newsletter --config demo/newsletter.toml preview")
+    # a weekly issue too, and only the figures the recording really has (no invented replies or quotes)
+    assert (tmp_path / "demo" / "content" / "posts" / "2021-W24---Hot-Papers-of-the-Week.md").is_file()
+    assert (site / "weekly" / "2021-W24" / "index.html").is_file()
+    html = (site / "hot-papers-2021-06-16" / "index.html").read_text()
+    assert "retweets" in html and "replies" not in html and "quotes" not in html
+    front = (tmp_path / "demo" / "content" / "posts" / "2026-07-31---Hot-Papers.md").read_text().split("---")[1]
+    assert '"Twitter"' not in front  # the day used Hugging Face alone
     # the demo leaves a config so the day can be re-ranked from its archive
     r = invoke("--config", "demo/newsletter.toml", "rank", "--date", "2026-07-31")
     assert r.exit_code == 0 and "AskChem" in r.output

@@ -407,3 +407,11 @@ def test_catching_up_is_bounded_and_skips_weekends(tmp_path):
     with Archive(cfg.store_path) as a:
         assert missed_days(cfg, a, date(2026, 7, 27)) == [date(2026, 7, 21), date(2026, 7, 22), date(2026, 7, 23),
                                                            date(2026, 7, 24)]  # Saturday and Sunday skipped
+
+
+@pytest.mark.parametrize("n, plural, text", [(1, "replies", "1 reply"), (2, "replies", "2 replies"),
+                                             (1, "likes", "1 like"), (0, "likes", "0 likes"),
+                                             (1, "points", "1 point"), (1, "upvotes", "1 upvote")])
+def test_figures_are_counted_in_the_right_number(n, plural, text):
+    from newsletter.render.common import counted
+    assert counted(n, plural) == text

@@ -29,11 +29,14 @@ def demo(
     folder: Annotated[Path, typer.Option("--dir", help="Where to write the demo.")] = Path("demo"),
     force: Annotated[bool, typer.Option("--force", help="Write into a folder that already holds a config or "
                                                          "an archive (the demo's day is added to it).")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every file written.")] = False,
 ) -> None:
-    """Run the whole pipeline offline on recorded days, writing under ./demo/."""
+    """Run the whole pipeline offline on recorded days, writing under ./demo/ (--verbose lists every file)."""
     from newsletter import demo as demo_mod
 
     summary = demo_mod.run(folder, force=force)
-    for path in summary.files:
-        out(str(path))
+    if verbose:
+        for path in summary.files:
+            out(str(path))
     say(summary.line)
+    say(f"Next: {summary.next}  (serves the site and the email on 127.0.0.1)")

@@ -15,6 +15,15 @@ def source_label(source: str) -> str:
     return s.label if s else source
 
 
+def counted(n: int, plural: str) -> str:
+    """'1 reply', '2 replies', '1 like': a figure with its word, in the right number."""
+    if n != 1:
+        return f"{n} {plural}"
+    if plural.endswith("ies"):
+        return f"1 {plural[:-3]}y"
+    return f"1 {plural[:-1]}" if plural.endswith("s") else f"1 {plural}"
+
+
 def _shown(source: str, totals: Iterable[str]) -> tuple[tuple[str, str], ...]:
     s = REGISTRY.get(source)
     return s.shown if s else tuple((k, k) for k in sorted(totals) if k != "posts")
@@ -24,7 +33,7 @@ def figures_text(f: SourceFigures) -> str:
     """'<source label>: 156 reposts, 694 likes, 12 replies, 3 quotes (7 posts)'."""
     shown = _shown(f.source, f.totals)
     # the figures that make the score always show; the others when non-zero
-    parts = [f"{f.totals.get(k, 0)} {label}" for i, (k, label) in enumerate(shown) if i < 2 or f.totals.get(k)]
+    parts = [counted(f.totals.get(k, 0), label) for i, (k, label) in enumerate(shown) if i < 2 or f.totals.get(k)]
     posts = f.totals.get("posts", 0)
     s = REGISTRY.get(f.source)
     tail = f" ({posts} post{'s' if posts != 1 else ''})" if s and s.quotable and posts else ""
@@ -34,7 +43,7 @@ def figures_text(f: SourceFigures) -> str:
 def post_counts(p: Post) -> str:
     s = REGISTRY.get(p.source)
     shown = s.shown if s else ()
-    return ", ".join(f"{p.metric(k)} {label}" for i, (k, label) in enumerate(shown)
+    return ", ".join(counted(p.metric(k), label) for i, (k, label) in enumerate(shown)
                      if k in p.metrics and (i < 2 or p.metric(k)))
 
 
