@@ -74,33 +74,12 @@ class MessageSettings:
             raise ConfigError(f"[email] from/reply_to: {exc}") from None
         from_header = str(Address(display_name=collapse(name), addr_spec=addr)) if name else addr
         host = urlsplit(cfg.site_url).hostname or "localhost"
-        secret = env.get(d.secret_env, "")
-        if len(secret) < 16 and dry_run:
-            secret = "dry-run-" + secrets.token_hex(16)
-        elif len(secret) < 16:
-            raise ConfigError(f"${d.secret_env} must hold a secret of at least 16 characters "
-                              f"(it signs the unsubscribe links); e.g. export {d.secret_env}=$(openssl rand -hex 32)")
-        dkim = None
-        if d.dkim_selector or d.dkim_domain or d.dkim_key_file:
-            if not (d.dkim_selector and d.dkim_domain and d.dkim_key_file):
-                raise ConfigError("DKIM needs [delivery] dkim_selector, dkim_domain and dkim_key_file together")
-            try:
-                key = cfg.resolve(d.dkim_key_file).read_bytes()
-            except OSError as exc:
-                raise ConfigError(f"cannot read the DKIM key {d.dkim_key_file}: {exc.strerror}") from None
-            dkim = Dkim(d.dkim_selector, d.dkim_domain, key)
-        mailto = d.unsubscribe_mailto
-        if mailto:
-            try:
-                mailto = check_address(mailto)
-            except InvalidAddress as exc:
-                raise ConfigError(f"[delivery] unsubscribe_mailto: {exc}") from None
         return cls(
             from_header=from_header, from_address=addr, reply_to=reply_to,
             list_id=d.list_id or f"{collapse(cfg.title)} <hot-papers.{host}>",
             unsubscribe_url=d.unsubscribe_url or f"{(d.web_url or cfg.site_url).rstrip('/')}/unsubscribe",
-            unsubscribe_mailto=mailto, msgid_domain=d.message_id_domain or addr.rsplit("@", 1)[1],
-            secret=secret, dkim=dkim,
+            unsubscribe_mailto=_mailto(cfg), msgid_domain=d.message_id_domain or addr.rsplit("@", 1)[1],
+            secret=_secret(cfg, env, dry_run), dkim=_dkim(cfg),
             preferences_url=f"{(d.web_url or cfg.site_url).rstrip('/')}/preferences",
         )
 
@@ -112,6 +91,38 @@ class MessageSettings:
     def unsubscribe_link(self, handle: str) -> str:
         sep = "&" if "?" in self.unsubscribe_url else "?"
         return f"{self.unsubscribe_url}{sep}{urlencode({'t': make_token(self.secret, handle)})}"
+
+
+def _secret(cfg: Config, env: Mapping[str, str], dry_run: bool) -> str:
+    name = cfg.delivery.secret_env
+    secret = env.get(name, "")
+    if len(secret) >= 16:
+        return secret
+    if dry_run:
+        return "dry-run-" + secrets.token_hex(16)
+    raise ConfigError(f"${name} must hold a secret of at least 16 characters "
+                      f"(it signs the unsubscribe links); e.g. export {name}=$(openssl rand -hex 32)")
+
+
+def _dkim(cfg: Config) -> Dkim | None:
+    d = cfg.delivery
+    if not (d.dkim_selector or d.dkim_domain or d.dkim_key_file):
+        return None
+    if not (d.dkim_selector and d.dkim_domain and d.dkim_key_file):
+        raise ConfigError("DKIM needs [delivery] dkim_selector, dkim_domain and dkim_key_file together")
+    try:
+        key = cfg.resolve(d.dkim_key_file).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the DKIM key {d.dkim_key_file}: {exc.strerror}") from None
+    return Dkim(d.dkim_selector, d.dkim_domain, key)
+
+
+def _mailto(cfg: Config) -> str:
+    mailto = cfg.delivery.unsubscribe_mailto
+    try:
+        return check_address(mailto) if mailto else ""
+    except InvalidAddress as exc:
+        raise ConfigError(f"[delivery] unsubscribe_mailto: {exc}") from None
 
 
 def to_header(name: str, wire: Envelope) -> str:
