@@ -261,11 +261,9 @@ def _headers(msg: EmailMessage, subject: str, to: str, name: str, s: MessageSett
 def _sign(data: bytes, msg: EmailMessage, dkim: Dkim | None) -> bytes:
     if dkim is None:
         return data
-    import dkim as dkimpy
+    from newsletter.delivery import dkim as dkim_signing
 
-    signature = dkimpy.sign(data, dkim.selector.encode(), dkim.domain.encode(), dkim.key,
-                            include_headers=[h for h in DKIM_HEADERS if msg.get(h.decode()) is not None])
-    return bytes(signature) + data
+    return dkim_signing.sign(data, dkim.selector, dkim.domain, dkim.key, DKIM_HEADERS)
 
 
 def to_bytes(msg: EmailMessage, dkim: Dkim | None) -> bytes:
