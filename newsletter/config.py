@@ -108,6 +108,8 @@ class EmailConfig:
     subject: str = setting("Hot Papers {date}: {top_title}", "also {title} and {count}", nonempty=True)
     sender: str = setting("Hot Papers <hotpapers@example.org>", key="from", nonempty=True)
     reply_to: str = setting("")
+    return_path: str = setting("", 'e.g. "bounces@example.org": each message\'s envelope sender becomes '
+                                   "bounces+TAG@example.org (VERP), so a bounce names its reader for certain")
     max_papers: int = setting(20, "papers in the email", ge=1)
     abstract_chars: int = setting(600, "abstracts are cut at a word boundary", ge=50)
     posts_per_paper: int = setting(2, "quotes shown under each paper", ge=0)
@@ -149,6 +151,14 @@ class SmtpConfig:
                           ge=0)
     connections: int = setting(1, "SMTP connections sending at once (a provider's relay: 4-16)", ge=1, le=64)
     timeout: float = setting(30.0, gt=0)
+
+
+@dataclass(frozen=True)
+class BouncesConfig:
+    """Bounces and complaints ('newsletter bounces')"""
+
+    soft_limit: int = setting(5, "soft bounces (mailbox full) within soft_days that suppress an address", ge=1)
+    soft_days: int = setting(14, ge=1, le=365)
 
 
 @dataclass(frozen=True)
@@ -201,7 +211,7 @@ SECTIONS: dict[str, type] = {
     "newsletter": NewsletterConfig, "arxiv": ArxivConfig, "sources": SourcesConfig, "ranking": RankingConfig,
     "weekly": WeeklyConfig,
     "output": OutputConfig, "store": StoreConfig, "email": EmailConfig, "delivery": DeliveryConfig,
-    "smtp": SmtpConfig, "web": WebConfig, "run": RunConfig, "feeds": FeedsConfig, "http": HttpConfig,
+    "smtp": SmtpConfig, "web": WebConfig, "bounces": BouncesConfig, "run": RunConfig, "feeds": FeedsConfig, "http": HttpConfig,
 }
 
 
@@ -222,6 +232,7 @@ class Config:
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    bounces: BouncesConfig = field(default_factory=BouncesConfig)
     run: RunConfig = field(default_factory=RunConfig)
     feeds: FeedsConfig = field(default_factory=FeedsConfig)
     http: HttpConfig = field(default_factory=HttpConfig)

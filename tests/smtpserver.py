@@ -45,6 +45,7 @@ class Recorder:
     def __init__(self, faults: Faults):
         self.faults = faults
         self.messages: list[tuple[str, bytes]] = []
+        self.senders: dict[str, str] = {}  # recipient -> the envelope sender (MAIL FROM) of its message
         self.sessions = 0
         self.lock = threading.Lock()
         self.in_data = 0  # DATA commands being answered right now
@@ -82,6 +83,7 @@ class Recorder:
             return reply
         with self.lock:
             self.messages.append((rcpt, envelope.original_content or envelope.content))
+            self.senders[rcpt] = envelope.mail_from
         if self.faults.data_delay:
             import asyncio
             self.in_data += 1

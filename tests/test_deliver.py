@@ -383,7 +383,7 @@ def test_subscriber_commands(tmp_path, monkeypatch):
     assert r.exit_code == 1 and "list.csv: line 3:" in r.output
     assert "2 added, 0 resubscribed, 1 already subscribed" in r.output
     r = run("subscribers", "import", "more.csv")
-    assert "1 unsubscribed and left out" in r.output
+    assert "1 unsubscribed and 0 suppressed (bounced) left out" in r.output
     r = run("subscribers", "list")
     assert [l.split("\t")[0] for l in r.output.splitlines() if "\t" in l] == \
         ["B@example.org", "c@example.org", "d@example.org"]
@@ -406,7 +406,11 @@ def test_status_shows_the_counts(tmp_path, cert, monkeypatch):
     assert r.exit_code == 0, r.output
     assert "│ sent     │ 2     │" in r.output and "│ failed   │ 1     │" in r.output
     assert "failed: reader2@example.net: 550 5.1.1 no such user" in r.output
-    assert "2021-08-26: 2 sent, 0 of 3 subscribers still to send" in r.output
+    # a 5xx to RCPT is a hard bounce: the address is suppressed at once, and the log says why
+    assert "2021-08-26: 2 sent, 0 of 2 subscribers still to send" in r.output
+    assert _status(cfg, ADDRS[1]) == "suppressed"
+    r = CliRunner().invoke(app, ["--config", str(toml), "bounces", "list"])
+    assert "hard\treader2@example.net\t550\tsuppressed: the address does not take mail" in r.output
 
 
 def test_run_dry_run_fetches_builds_and_writes_the_outbox(tmp_path, monkeypatch):

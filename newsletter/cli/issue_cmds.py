@@ -14,6 +14,7 @@ from newsletter.text import collapse
 
 if TYPE_CHECKING:
     from newsletter.delivery.send import DryRunSummary, SendSummary
+    from newsletter.store import Archive
     from newsletter.fetch import FetchSummary
     from newsletter.weekly import WeekSummary
 
@@ -224,6 +225,7 @@ def status(date_: ArchivedDateOpt = None, week_: WeekOpt = None) -> None:
         subscribed, pending = store.pending(key)
         rows = store.deliveries(key)
         queue = Outbox(archive).counts()
+        health = _list_health(archive)
     table = Table(title=f"Delivery of {key}")
     for col in ("status", "count"):
         table.add_column(col)
@@ -236,7 +238,31 @@ def status(date_: ArchivedDateOpt = None, week_: WeekOpt = None) -> None:
     if queue.get("queued") or queue.get("failed") or queue.get("sending"):
         say(f"Web app outbox: {queue.get('queued', 0) + queue.get('sending', 0)} confirmations waiting, "
             f"{queue.get('failed', 0)} failed ('newsletter serve' sends them, or 'newsletter outbox send')")
+    say(health)
     say(f"{key}: {counts.get('sent', 0)} sent, {pending} of {subscribed} subscribers still to send")
+
+
+COMPLAINT_LIMIT = 0.001  # Gmail asks bulk senders to stay under 0.1% (and requires under 0.3%)
+
+
+def _list_health(archive: Archive) -> str:
+    """Bounces and complaints of the last 30 days, and the complaint rate."""
+    from datetime import timedelta
+
+    from newsletter.cli.app import now
+    from newsletter.delivery.bounces import Bounces
+    from newsletter.delivery.ledger import SubscriberStore
+
+    t = now()
+    kinds = Bounces(archive).recent_counts(t)
+    sent = SubscriberStore(archive).sent_since(t - timedelta(days=30))
+    complaints = kinds.get("complaint", 0)
+    rate = complaints / sent if sent else 0.0
+    line = (f"Last 30 days: {kinds.get('hard', 0)} hard bounces, {kinds.get('soft', 0)} soft, "
+            f"{complaints} complaints ({rate:.2%} of {sent} sent)")
+    if rate > COMPLAINT_LIMIT:
+        line += "; Warning: over 0.1%, the rate Gmail asks bulk senders to stay under"
+    return line
 
 
 @app.command("issues")

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from newsletter.cli.app import app, config, day, now, open_archive, out, say
 from newsletter.errors import NewsletterError
-from newsletter.text import collapse
+from newsletter.text import collapse, strip_control
+
+if TYPE_CHECKING:
+    from newsletter.delivery.bounces import Bounces
+    from newsletter.store import Archive
+
+
+def strip_control_keep_lines(text: str) -> str:
+    """A raw message for the terminal: its lines, no control characters (no escape sequences)."""
+    return "\n".join(strip_control(line) for line in text.splitlines())
 
 
 def read_text(file: Path) -> str:
@@ -223,3 +232,79 @@ def outbox_send() -> None:
     if summary.retried or summary.failed:
         raise SomeFailed(f"{summary.retried} to try again later, {summary.failed} failed; "
                          "run 'newsletter outbox send' again later")
+
+
+@subscribers_app.command("unsuppress")
+def subscribers_unsuppress(address: Annotated[str, typer.Argument(help="The suppressed address.")]) -> None:
+    """Subscribe again an address a bounce suppressed by mistake (see 'newsletter bounces list')."""
+    from newsletter.delivery.subscribers import unsuppress
+
+    cfg = config()
+    with open_archive(cfg, create=False) as archive:
+        sub = unsuppress(archive, address, now())
+    say(f"{sub.email} is subscribed again")
+
+
+bounces_app = typer.Typer(help="Bounces and complaints: what came back, and what it did.", no_args_is_help=True)
+app.add_typer(bounces_app, name="bounces")
+
+
+def _bounces(archive: "Archive") -> "Bounces":
+    from newsletter.delivery.bounces import Bounces
+
+    cfg = config()
+    return Bounces(archive, soft_limit=cfg.bounces.soft_limit, soft_days=cfg.bounces.soft_days)
+
+
+@bounces_app.command("import")
+def bounces_import(
+    files: Annotated[list[str], typer.Argument(help="Raw messages (one per file), or - for one on stdin "
+                                                    "(a Postfix pipe transport, procmail).")],
+) -> None:
+    """Classify returned messages (hard, soft, complaint, not a bounce) and act on them."""
+    import sys
+
+    cfg = config()
+    local = cfg.email.return_path.rpartition("@")[0]
+    counts: dict[str, int] = {}
+    with open_archive(cfg, create=False) as archive:
+        bounces = _bounces(archive)
+        for name in files:
+            try:
+                raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+            except OSError as exc:
+                raise NewsletterError(f"cannot read {name}: {exc.strerror}") from None
+            event = bounces.record(raw, local, now(), via="import")
+            counts[event.kind] = counts.get(event.kind, 0) + 1
+            out(f"{event.id}\t{event.kind}\t{event.email or '-'}\t{event.outcome}")
+    say(f"{len(files)} messages: {counts.get('hard', 0)} hard bounces, {counts.get('soft', 0)} soft, "
+        f"{counts.get('complaint', 0)} complaints, {counts.get('none', 0)} not bounces")
+
+
+@bounces_app.command("list")
+def bounces_list(
+    address: Annotated[Optional[str], typer.Option("--address", help="Only this reader's.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.", min=1)] = 100,
+) -> None:
+    """The bounce log, newest first: id, time, kind, reader, status code, what it did."""
+    cfg = config()
+    with open_archive(cfg, create=False) as archive:
+        events = _bounces(archive).events(address, limit)
+    for e in events:
+        out(f"{e.id}\t{e.at:%Y-%m-%d %H:%M}\t{e.kind}\t{e.email or '-'}\t{e.status or '-'}\t{e.outcome}")
+    say(f"{len(events)} event{'s' if len(events) != 1 else ''}")
+
+
+@bounces_app.command("show")
+def bounces_show(event_id: Annotated[int, typer.Argument(help="The id from 'bounces list'.")]) -> None:
+    """One event and the raw message it came from."""
+    cfg = config()
+    with open_archive(cfg, create=False) as archive:
+        e = _bounces(archive).event(event_id)
+    if e is None:
+        raise NewsletterError(f"there is no bounce event {event_id}; 'newsletter bounces list' shows them")
+    for key, value in (("id", str(e.id)), ("at", e.at.isoformat()), ("kind", e.kind), ("reader", e.email or "-"),
+                       ("status", e.status or "-"), ("outcome", e.outcome), ("via", e.via)):
+        out(f"{key}:\t{value}")
+    typer.echo("")
+    typer.echo(strip_control_keep_lines(e.raw.decode("utf-8", "replace")))

@@ -104,7 +104,7 @@ UNDO_DAYS = 30  # an unsubscribe can be undone without a new confirmation for th
 class Subscriber:
     email: str
     name: str
-    status: str  # pending | subscribed | unsubscribed
+    status: str  # pending | subscribed | unsubscribed | suppressed (bounced)
     created_at: datetime
     updated_at: datetime
     prefs: Preferences = field(default_factory=Preferences)
@@ -229,6 +229,8 @@ class SubscriberStore:
                     result = "added"
                 elif status in ("subscribed", "pending"):
                     result = "exists"
+                elif status == "suppressed" and not resubscribe:
+                    result = "suppressed"
                 elif resubscribe:
                     again.append((stamp, key))
                     existing[key] = "subscribed"
@@ -320,6 +322,11 @@ class SubscriberStore:
     def deliveries(self, key: IssueKey) -> list[Delivery]:
         rows = self.db.execute("SELECT * FROM deliveries WHERE day = ? ORDER BY email", (str(key),))
         return [_delivery(r) for r in rows]
+
+    def sent_since(self, since: datetime) -> int:
+        """Messages sent (every issue) since ``since``: what complaint rates are rates of."""
+        return int(self.db.execute("SELECT count(*) FROM deliveries WHERE status = 'sent' AND updated_at >= ?",
+                                   (to_iso(since),)).fetchone()[0])
 
     def counts(self, key: IssueKey) -> dict[str, int]:
         rows = self.db.execute("SELECT status, count(*) FROM deliveries WHERE day = ? GROUP BY status",

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from newsletter.config import Config
 
 DKIM_HEADERS = [b"From", b"To", b"Subject", b"Date", b"Message-ID", b"Reply-To", b"List-Id",
-                b"List-Unsubscribe", b"List-Unsubscribe-Post", b"MIME-Version", b"Content-Type"]
+                b"List-Unsubscribe", b"List-Unsubscribe-Post", b"Feedback-ID", b"MIME-Version", b"Content-Type"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,15 @@ class MessageSettings:
     secret: str
     dkim: Dkim | None = None
     preferences_url: str = ""
+    return_path: str = ""  # "bounces@example.org": envelope senders bounces+HANDLE@example.org
+
+    def envelope_sender(self, handle: str) -> str:
+        """The MAIL FROM of a reader's message: their own VERP address (the
+        opaque handle, never their address), or the From address."""
+        if not self.return_path:
+            return self.from_address
+        local, _, domain = self.return_path.rpartition("@")
+        return f"{local}+{handle}@{domain}"
 
     @classmethod
     def from_config(cls, cfg: Config, env: Mapping[str, str], *, dry_run: bool = False) -> "MessageSettings":
@@ -79,7 +88,7 @@ class MessageSettings:
             list_id=d.list_id or f"{collapse(cfg.title)} <hot-papers.{host}>",
             unsubscribe_url=d.unsubscribe_url or f"{(d.web_url or cfg.site_url).rstrip('/')}/unsubscribe",
             unsubscribe_mailto=_mailto(cfg), msgid_domain=d.message_id_domain or addr.rsplit("@", 1)[1],
-            secret=_secret(cfg, env, dry_run), dkim=_dkim(cfg),
+            secret=_secret(cfg, env, dry_run), dkim=_dkim(cfg), return_path=_return_path(cfg),
             preferences_url=f"{(d.web_url or cfg.site_url).rstrip('/')}/preferences",
         )
 
@@ -115,6 +124,17 @@ def _dkim(cfg: Config) -> Dkim | None:
     except OSError as exc:
         raise ConfigError(f"cannot read the DKIM key {d.dkim_key_file}: {exc.strerror}") from None
     return Dkim(d.dkim_selector, d.dkim_domain, key)
+
+
+def _return_path(cfg: Config) -> str:
+    value = cfg.email.return_path
+    try:
+        address = check_address(value) if value else ""
+    except InvalidAddress as exc:
+        raise ConfigError(f"[email] return_path: {exc}") from None
+    if "+" in address.rpartition("@")[0]:
+        raise ConfigError(f"[email] return_path {address} already holds a '+': give the plain bounce address")
+    return address
 
 
 def _mailto(cfg: Config) -> str:
@@ -256,6 +276,9 @@ def _headers(msg: EmailMessage, subject: str, to: str, name: str, s: MessageSett
         targets.append(f"<mailto:{s.unsubscribe_mailto}?subject=unsubscribe>")
     msg["List-Unsubscribe"] = ", ".join(targets)
     msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    # Gmail's feedback loop groups complaints by these: issue, kind, list, sender
+    kind = "weekly" if key.is_week else "daily"
+    msg["Feedback-ID"] = f"{stamp}:{kind}:hotpapers:{s.msgid_domain}"
 
 
 def _sign(data: bytes, msg: EmailMessage, dkim: Dkim | None) -> bytes:

@@ -246,18 +246,21 @@ class _Connection:
             store.finish(key, email, "failed", shared.now(), reply=reason)
             shared.fail(email, reason)
             return
-        self.send(email, data, message_id)
+        self.send(shared.settings.envelope_sender(sub.handle), email, data, message_id)
 
-    def send(self, email: str, data: bytes, message_id: str) -> None:
+    def send(self, sender: str, email: str, data: bytes, message_id: str) -> None:
         shared, key = self.shared, self.shared.key
         try:
-            reply = self.mailer.send(shared.settings.from_address, email, data)
+            reply = self.mailer.send(sender, email, data)
         except Deferred as exc:
             self.store.finish(key, email, "deferred", shared.now(), reply=str(exc))
             with shared.lock:
                 shared.skip.add(email)
         except (Rejected, InvalidAddress) as exc:
             self.store.finish(key, email, "failed", shared.now(), reply=str(exc))
+            if isinstance(exc, Rejected):  # a 5xx to RCPT or DATA: a hard bounce, suppressed at once
+                from newsletter.delivery.bounces import Bounces
+                Bounces(self.store.a).rejected(email, str(exc), shared.now())
             shared.fail(email, str(exc))
         except BaseException:
             # the connection is unusable (SendError) or we are stopped: nothing was

@@ -99,8 +99,9 @@ class ListChange:
     def import_line(self) -> str:
         c = self.counts
         return (f"{c.get('added', 0)} added, {c.get('resubscribed', 0)} resubscribed, "
-                f"{c.get('exists', 0)} already subscribed, {c.get('unsubscribed', 0)} unsubscribed and left out "
-                f"(--resubscribe to include), {len(self.invalid)} invalid")
+                f"{c.get('exists', 0)} already subscribed, {c.get('unsubscribed', 0)} unsubscribed and "
+                f"{c.get('suppressed', 0)} suppressed (bounced) left out (--resubscribe to include), "
+                f"{len(self.invalid)} invalid")
 
 
 def add(archive: Archive, addresses: Iterable[str], name: str, prefs: Preferences | None, now: datetime,
@@ -166,6 +167,15 @@ def record(sub: Subscriber) -> list[tuple[str, str]]:
             ("categories", ", ".join(p.categories) or "all"), ("keywords", ", ".join(p.keywords) or "-"),
             ("authors", ", ".join(p.authors) or "-"), ("max papers", str(p.max_papers or "all")),
             ("frequency", p.frequency), ("paused until", p.paused_until.isoformat() if p.paused_until else "-")]
+
+
+def unsuppress(archive: Archive, address: str, now: datetime) -> Subscriber:
+    """Undo a suppression that was a false positive: the reader is subscribed again."""
+    sub = find(archive, address)
+    if sub.status != "suppressed":
+        raise NewsletterError(f"{sub.email} is {sub.status}, not suppressed; nothing to undo")
+    SubscriberStore(archive).set_status(sub.email, "subscribed", now)
+    return dataclasses.replace(sub, status="subscribed")
 
 
 def find(archive: Archive, address: str) -> Subscriber:
