@@ -159,6 +159,14 @@ class BouncesConfig:
 
     soft_limit: int = setting(5, "soft bounces (mailbox full) within soft_days that suppress an address", ge=1)
     soft_days: int = setting(14, ge=1, le=365)
+    imap_host: str = setting("", "the mailbox bounces arrive in ('newsletter bounces fetch'); empty: none")
+    imap_port: int = setting(993, ge=1, le=65535)
+    imap_user: str = setting("")
+    password_env: str = setting("BOUNCES_PASSWORD", "env var holding the mailbox password", nonempty=True)
+    mailbox: str = setting("INBOX", nonempty=True)
+    processed_folder: str = setting("Processed", "where processed messages are moved", nonempty=True)
+    security: Literal["tls", "starttls"] = setting("tls", "certificates are always verified; never plaintext")
+    ca_file: str = setting("", "extra CA bundle to verify the server with")
 
 
 @dataclass(frozen=True)

@@ -308,3 +308,14 @@ def bounces_show(event_id: Annotated[int, typer.Argument(help="The id from 'boun
         out(f"{key}:\t{value}")
     typer.echo("")
     typer.echo(strip_control_keep_lines(e.raw.decode("utf-8", "replace")))
+
+
+@bounces_app.command("fetch")
+def bounces_fetch() -> None:
+    """Read the bounce mailbox ([bounces] imap_*), act on each message, move it to the processed folder."""
+    from newsletter.delivery.mailbox import fetch_bounces
+
+    cfg = config()
+    with open_archive(cfg, create=False) as archive:
+        summary = fetch_bounces(cfg, archive, os.environ, now())
+    say(summary.line())
