@@ -167,6 +167,12 @@ class BouncesConfig:
     processed_folder: str = setting("Processed", "where processed messages are moved", nonempty=True)
     security: Literal["tls", "starttls"] = setting("tls", "certificates are always verified; never plaintext")
     ca_file: str = setting("", "extra CA bundle to verify the server with")
+    webhook_secret_env: str = setting("NEWSLETTER_WEBHOOK_SECRET", "env var with the password of /webhooks/postmark "
+                                      "(basic auth, or ?token=)", nonempty=True)
+    mailgun_key_env: str = setting("MAILGUN_WEBHOOK_KEY", "env var with Mailgun's webhook signing key",
+                                   nonempty=True)
+    sns_hosts: list[str] = setting(["sns.*.amazonaws.com"], "hosts /webhooks/ses accepts signing certificates "
+                                                           "and subscription URLs from (https only)")
 
 
 @dataclass(frozen=True)

@@ -150,6 +150,20 @@ class Bounces:
             outcome = self._act(verdict.kind, sub, now)
         return self._log(now, verdict.kind, sub.email if sub else "", verdict.status, outcome, via, raw)
 
+    def reported(self, kind: Kind, address: str, status: str, raw: bytes, now: datetime, via: str) -> Event:
+        """A bounce or complaint an email service reported for an address (a
+        webhook): acted on only for a reader this list has mailed."""
+        sub = self.subscribers.get(address)
+        mailed = sub is not None and self.db.execute(
+            "SELECT 1 FROM deliveries WHERE email = ? AND status = 'sent' LIMIT 1", (sub.email,)).fetchone()
+        if kind == "none":
+            outcome = "ignored: not a bounce (an auto-reply or a notice)"
+        elif sub is None or not mailed:
+            outcome = "ignored: it names no reader this list mailed"
+        else:
+            outcome = self._act(kind, sub, now)
+        return self._log(now, kind, sub.email if sub and mailed else "", status, outcome, via, raw)
+
     def rejected(self, address: str, reply: str, now: datetime) -> Event | None:
         """A 5xx to RCPT or DATA while sending: a hard bounce, at once."""
         sub = self.subscribers.get(address)

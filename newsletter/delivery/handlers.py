@@ -218,5 +218,36 @@ def _describe(p: Preferences) -> str:
     return " ".join(parts)
 
 
+def webhook(service: str) -> Handler:
+    """An email service's bounce and complaint reports (see ``webhooks.py``)."""
+    def handle(ctx: AppContext, req: Request, pages: Pages) -> Response:
+        from newsletter.delivery import webhooks
+        from newsletter.delivery.bounces import Bounces
+
+        if req.method != "POST":
+            return pages.json("405 Method Not Allowed", {"error": "POST only"})
+        b = ctx.cfg.bounces
+        try:
+            if service == "postmark":
+                reports = webhooks.postmark_reports(req.body, str(req.environ.get("HTTP_AUTHORIZATION", "")),
+                                                    req.value("token"), ctx.env.get(b.webhook_secret_env, ""))
+            elif service == "mailgun":
+                reports = webhooks.mailgun_reports(req.body, ctx.env.get(b.mailgun_key_env, ""))
+            else:
+                reports = webhooks.ses_reports(req.body, b.sns_hosts, webhooks.confirm_subscription)
+        except webhooks.Refused as exc:
+            return pages.json(f"{exc.status} {'Unauthorized' if exc.status == 401 else 'Forbidden'}",
+                              {"error": str(exc)})
+        except (ValueError, AttributeError, TypeError):
+            return pages.json("400 Bad Request", {"error": "not a report this endpoint understands"})
+        with ctx.archive() as archive:
+            done = webhooks.act(Bounces(archive, soft_limit=b.soft_limit, soft_days=b.soft_days), reports,
+                                req.body, f"webhook:{service}", ctx.now())
+        return pages.json("200 OK", {"done": done})
+    return handle
+
+
 ROUTES: dict[str, Handler] = {"/subscribe": subscribe, "/confirm": confirm, "/preferences": preferences,
-                              "/unsubscribe": unsubscribe, "/resubscribe": resubscribe}
+                              "/unsubscribe": unsubscribe, "/resubscribe": resubscribe,
+                              "/webhooks/postmark": webhook("postmark"), "/webhooks/mailgun": webhook("mailgun"),
+                              "/webhooks/ses": webhook("ses")}

@@ -23,6 +23,7 @@ is found as by the CLI) or ``newsletter serve``; behind nginx in production
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., object]], Iterable[bytes]]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 MAX_BODY = 10_000
+MAX_WEBHOOK_BODY = 256_000  # an email service's report carries the original's headers
 HEADERS = [("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff"),
            ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
                                        "frame-ancestors 'none'; base-uri 'none'"),
@@ -99,16 +101,16 @@ def _in(address: str, networks: tuple[Network, ...]) -> bool:
     return any(ip in n for n in networks)
 
 
-def _form(environ: Mapping[str, Any], length: int) -> dict[str, list[str]]:
+def _form(environ: Mapping[str, Any], body: bytes) -> dict[str, list[str]]:
+    """The form a body holds; nothing for a body of another kind (a webhook's JSON)."""
     ctype = str(environ.get("CONTENT_TYPE", "") or "application/x-www-form-urlencoded")
     kind, _, params = ctype.partition(";")
     if kind.strip().lower() != "application/x-www-form-urlencoded":
-        raise BadRequest(f"a form must be sent as application/x-www-form-urlencoded, not {collapse(kind)[:60]}")
+        return {}
     for param in params.split(";"):
         name, _, value = param.partition("=")
         if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
             raise BadRequest("a form must be sent in UTF-8")
-    body = environ["wsgi.input"].read(length) if length else b""
     try:
         return parse_qs(body.decode("utf-8"), keep_blank_values=True, errors="strict", max_num_fields=200)
     except (UnicodeDecodeError, ValueError):
@@ -122,9 +124,11 @@ class Request:
         self.path = str(environ.get("PATH_INFO", "")).rstrip("/") or "/"
         self.client = client_address(environ, trusted)
         self.form: dict[str, list[str]] = {}
+        self.body = b""
         raw_length = str(environ.get("CONTENT_LENGTH") or "0").strip()
         length = int(raw_length) if raw_length.isascii() and raw_length.isdigit() and len(raw_length) < 10 else -1
-        self.too_large = length > MAX_BODY or length < 0
+        limit = MAX_WEBHOOK_BODY if self.path.startswith("/webhooks/") else MAX_BODY
+        self.too_large = length > limit or length < 0
         # QUERY_STRING is bytes-as-latin-1 (PEP 3333): its percent escapes must be UTF-8
         query = str(environ.get("QUERY_STRING", "")).encode("latin-1", "replace").decode("ascii", "replace")
         try:
@@ -132,7 +136,8 @@ class Request:
         except (UnicodeDecodeError, ValueError):
             raise BadRequest("the address is not valid UTF-8") from None
         if self.method == "POST" and not self.too_large:
-            self.form = _form(environ, length)
+            self.body = environ["wsgi.input"].read(length) if length else b""
+            self.form = _form(environ, self.body)
 
     def value(self, name: str) -> str:
         return (self.form.get(name) or self.query.get(name) or [""])[0]
@@ -200,6 +205,12 @@ class Pages:
                 action: str = "", token: str = "", links: list[tuple[str, str]] | None = None) -> Response:
         return self.render(status, "message.html.j2", page_title, paragraphs=paragraphs, button=button,
                            action=action, token=token, links=links or [])
+
+    def json(self, status: str, value: object) -> Response:
+        data = json.dumps(value).encode("utf-8")
+        self.start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data))),
+                                     *HEADERS])
+        return [data]
 
     def link_not_valid(self, what: str) -> Response:
         confirmation = what == "confirmation"
@@ -293,7 +304,7 @@ def make_server(cfg: config_mod.Config, host: str = "127.0.0.1", port: int = 808
         server = waitress.create_server(application, host=host, port=port, threads=w.threads,
                                         connection_limit=w.connection_limit, channel_timeout=w.channel_timeout,
                                         cleanup_interval=max(1, min(w.channel_timeout // 2, 30)),
-                                        max_request_body_size=MAX_BODY, max_request_header_size=16_384,
+                                        max_request_body_size=MAX_WEBHOOK_BODY, max_request_header_size=16_384,
                                         clear_untrusted_proxy_headers=False,  # client_address judges them
                                         ident="newsletter")
     except OSError as exc:
