@@ -401,10 +401,14 @@ def test_a_person_subscribes_confirms_chooses_topics_and_gets_their_issue(tmp_pa
                 page.get_by_role("heading", name="Subscribed").wait_for()
                 assert sub_of(cfg, "reader@example.org").status == "subscribed"
 
+                smtp.wait_for(2)  # the welcome email, from the outbox worker
+                welcome = smtp.handler.parsed("reader@example.org")[1]
+                assert welcome["Subject"] == "Welcome to Hot Papers" and "/preferences?t=h1." in \
+                    welcome.get_body(("plain",)).get_content()
                 with Archive(cfg.store_path) as a:  # the next issue goes out
                     send_day(cfg, DAY, a, Seams(env=ENV, sleep=lambda s: None))
-                smtp.wait_for(2)
-                issue = smtp.handler.parsed("reader@example.org")[1]
+                smtp.wait_for(3)
+                issue = smtp.handler.parsed("reader@example.org")[2]
                 text = issue.get_body(("plain",)).get_content()
                 assert "filtered by cs.LG" in text
                 (prefs_link,) = re.findall(r"Preferences: (\S+)", text)

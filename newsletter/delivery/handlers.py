@@ -68,7 +68,8 @@ def subscribe(ctx: AppContext, req: Request, pages: Pages) -> Response:
 def _request_confirmation(ctx: AppContext, req: Request, address: str, prefs: Preferences) -> None:
     """Record the sign-up and queue its confirmation, in one transaction (or
     nothing at all when a limit is reached)."""
-    from newsletter.delivery.message import confirmation_message, to_bytes
+    from newsletter.delivery.message import to_bytes
+    from newsletter.delivery.notices import confirmation_message
     from newsletter.delivery.outbox import Outbox
 
     t = ctx.now()
@@ -104,7 +105,31 @@ def confirm(ctx: AppContext, req: Request, pages: Pages) -> Response:
         signups = Signups(archive)
         done = signups.confirm(t.handle, ctx.now()) if t.handle else signups.confirm_pending(t.address or "",
                                                                                               ctx.now())
+        if done.result == "subscribed" and done.subscriber is not None:
+            _queue_welcome(ctx, archive, done.subscriber, req)
     return _confirmed(ctx, pages, done)
+
+
+CADENCE = {"daily": "the day's hot papers each arXiv mailing day (Monday to Friday), in the evening, US Eastern.",
+           "weekly": "Hot Papers of the Week, each Saturday.",
+           "both": "the day's hot papers each arXiv mailing day, and Hot Papers of the Week each Saturday."}
+
+
+def _queue_welcome(ctx: AppContext, archive: Archive, sub: Subscriber, req: Request) -> None:
+    """The welcome email, into the outbox (a reader who confirmed wants to know what comes next)."""
+    from newsletter.delivery.message import to_bytes
+    from newsletter.delivery.notices import welcome_message
+    from newsletter.delivery.outbox import Outbox
+
+    try:
+        s = ctx.message_settings
+    except NewsletterError as exc:
+        print(f"newsletter: no welcome email can be made: {exc}", file=req.environ.get("wsgi.errors"))
+        return
+    msg = welcome_message(s, sub.email, ctx.title, CADENCE[sub.prefs.frequency], s.preferences_link(sub.handle),
+                          f"{ctx.cfg.feeds_base_url}/papers.atom", s.unsubscribe_link(sub.handle), ctx.now())
+    Outbox(archive).add("welcome", s.envelope_sender(sub.handle), sub.email, to_bytes(msg, s.dkim), ctx.now())
+    ctx.notify()
 
 
 def _confirmed(ctx: AppContext, pages: Pages, done: Confirmation) -> Response:

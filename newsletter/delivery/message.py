@@ -157,32 +157,6 @@ def to_header(name: str, wire: Envelope) -> str:
     return f'"{quoted}" <{wire.address}>'
 
 
-def confirmation_message(s: MessageSettings, to: str, link: str, title: str, now: datetime,
-                         hours: int) -> EmailMessage:
-    """The double opt-in email: one link to confirm, nothing else."""
-    wire = envelope(to)
-    msg = EmailMessage(policy=email.policy.SMTPUTF8 if wire.smtputf8 else email.policy.SMTP)
-    msg["Subject"] = subject_header(f"Confirm your subscription to {title}")
-    msg["From"] = s.from_header
-    msg["To"] = wire.address
-    if s.reply_to:
-        msg["Reply-To"] = s.reply_to
-    msg["Date"] = email.utils.format_datetime(now)
-    msg["Message-ID"] = f"<hp.confirm.{secrets.token_hex(8)}@{s.msgid_domain}>"
-    msg["Auto-Submitted"] = "auto-generated"
-    text = (f"Someone, hopefully you, asked to get {title} at {to}.\n\n"
-            f"To confirm, open this link within {hours} hours and press the button:\n\n{link}\n\n"
-            "If it was not you, ignore this email: nothing will be sent to this address.\n")
-    msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    import html as htmlmod
-    msg.add_alternative(
-        f"<p>Someone, hopefully you, asked to get {htmlmod.escape(title)} at {htmlmod.escape(to)}.</p>"
-        f'<p><a href="{htmlmod.escape(link)}">Confirm your subscription</a> (within {hours} hours).</p>'
-        "<p>If it was not you, ignore this email: nothing will be sent to this address.</p>",
-        subtype="html", charset="utf-8", cte="quoted-printable")
-    return msg
-
-
 class MessageFactory:
     """Messages for many recipients, fast: each edition's two parts are
     quoted-printable-encoded once, split at the per-recipient links; a
