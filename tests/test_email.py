@@ -90,8 +90,10 @@ def test_structure_preheader_dark_mode_and_responsive_rules(tmp_path):
     assert '<meta name="color-scheme" content="light dark">' in html
     assert "@media (prefers-color-scheme: dark)" in html and "@media only screen and (min-width:480px)" in html
     doc = lxml.html.fromstring(html)
-    hidden = doc.xpath("//body/div[contains(@style,'display:none')]")[0].text_content()
-    assert issue.papers[0].paper.title[:40] in hidden
+    (hidden,) = doc.xpath("//div[@class='preheader']")
+    assert "display:none" in hidden.get("style") and "color" not in hidden.get("style")  # no low-contrast trick
+    assert issue.papers[0].paper.title[:40] in hidden.text_content()
+    assert html.index('class="preheader"') < html.index("<h1")  # before any visible text
     assert not doc.xpath("//script | //iframe | //img[starts-with(@src,'http')]")
     assert 'style="margin: 0 0 6px;font-size: 18px' in html  # targeted inlining of our rules
     assert "max-width:600px" in html

@@ -28,7 +28,8 @@ def _notice(s: MessageSettings, to: str, subject: str, kind: str, paragraphs: li
     msg["Date"] = email.utils.format_datetime(now)
     msg["Message-ID"] = f"<hp.{kind}.{secrets.token_hex(8)}@{s.msgid_domain}>"
     msg["Auto-Submitted"] = "auto-generated"
-    if unsubscribe:
+    if unsubscribe:  # a message of the list: its headers complete (SpamAssassin's LIST_PARTIAL_SHORT_MSG)
+        msg["List-Id"] = s.list_id
         msg["List-Unsubscribe"] = f"<{unsubscribe}>"
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content("\n\n".join(t for t, _ in paragraphs) + "\n", subtype="plain", charset="utf-8",
