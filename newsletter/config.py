@@ -176,6 +176,14 @@ class BouncesConfig:
 
 
 @dataclass(frozen=True)
+class ReportConfig:
+    """A report to the operator after each 'run' (nothing is sent when neither is set)"""
+
+    to: str = setting("", "an email address")
+    webhook_url: str = setting("", "a JSON POST endpoint (Slack, Discord and Matrix hooks take it)", url=True)
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """The daily job ('newsletter run')"""
 
@@ -225,7 +233,7 @@ SECTIONS: dict[str, type] = {
     "newsletter": NewsletterConfig, "arxiv": ArxivConfig, "sources": SourcesConfig, "ranking": RankingConfig,
     "weekly": WeeklyConfig,
     "output": OutputConfig, "store": StoreConfig, "email": EmailConfig, "delivery": DeliveryConfig,
-    "smtp": SmtpConfig, "web": WebConfig, "bounces": BouncesConfig, "run": RunConfig, "feeds": FeedsConfig, "http": HttpConfig,
+    "smtp": SmtpConfig, "web": WebConfig, "bounces": BouncesConfig, "report": ReportConfig, "run": RunConfig, "feeds": FeedsConfig, "http": HttpConfig,
 }
 
 
@@ -247,6 +255,7 @@ class Config:
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     web: WebConfig = field(default_factory=WebConfig)
     bounces: BouncesConfig = field(default_factory=BouncesConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
     run: RunConfig = field(default_factory=RunConfig)
     feeds: FeedsConfig = field(default_factory=FeedsConfig)
     http: HttpConfig = field(default_factory=HttpConfig)

@@ -13,7 +13,11 @@ from newsletter.errors import NewsletterError
 from newsletter.text import collapse
 
 if TYPE_CHECKING:
+    from datetime import date
+
+    from newsletter.config import Config
     from newsletter.delivery.send import DryRunSummary, SendSummary
+    from newsletter.pipeline import RunSummary
     from newsletter.store import Archive
     from newsletter.fetch import FetchSummary
     from newsletter.weekly import WeekSummary
@@ -67,13 +71,19 @@ def run(
     from newsletter.pipeline import run_day, run_week
 
     cfg = config()
+    when = week(week_) if week_ else day(date_)
     with open_archive(cfg) as archive, Progressing() as reporter:
-        if week_:
-            result = run_week(cfg, week(week_), archive, reporter=reporter, strict=strict, replace=replace,
-                              send=send, dry_run=dry_run, on_progress=reporter.counter("Sending"))
-        else:  # the scheduled run (no --date) catches up on mailings missed while the machine was off
-            result = run_day(cfg, day(date_), archive, reporter=reporter, strict=strict, replace=replace, send=send,
-                             dry_run=dry_run, on_progress=reporter.counter("Sending"), catching_up=date_ is None)
+        try:
+            if week_:
+                result = run_week(cfg, when, archive, reporter=reporter, strict=strict, replace=replace,
+                                  send=send, dry_run=dry_run, on_progress=reporter.counter("Sending"))
+            else:  # the scheduled run (no --date) catches up on mailings missed while the machine was off
+                result = run_day(cfg, when, archive, reporter=reporter, strict=strict, replace=replace, send=send,
+                                 dry_run=dry_run, on_progress=reporter.counter("Sending"), catching_up=date_ is None)
+        except NewsletterError as exc:
+            _report(cfg, archive, when, None, str(exc))
+            raise
+        _report(cfg, archive, when, result, "")
     for path in result.built.files:
         out(str(path))
     say(result.line())
@@ -83,6 +93,18 @@ def run(
         say("No subscribers: nothing to send (add some with 'newsletter subscribers add').")
     else:
         report_send(result.sent)
+
+
+def _report(cfg: Config, archive: Archive, when: date, result: RunSummary | None, error: str) -> None:
+    """The operator's report ([report] to / webhook_url), when one is configured."""
+    if not (cfg.report.to or cfg.report.webhook_url):
+        return
+    from newsletter.cli.app import now
+    from newsletter.report import deliver_report, run_report
+    from newsletter.seams import Seams
+
+    for line in deliver_report(cfg, run_report(cfg, archive, when, result, error, now()), Seams()):
+        say(line)
 
 
 @app.command("rank")
@@ -212,8 +234,10 @@ def status(date_: ArchivedDateOpt = None, week_: WeekOpt = None) -> None:
 
     from newsletter import mailing
     from newsletter.delivery.ledger import SubscriberStore
+    from newsletter.cli.app import now
     from newsletter.delivery.outbox import Outbox
     from newsletter.models import IssueKey
+    from newsletter.report import list_health
 
     cfg, given = config(), given_day(date_)
     monday = week(week_) if week_ else None
@@ -225,7 +249,7 @@ def status(date_: ArchivedDateOpt = None, week_: WeekOpt = None) -> None:
         subscribed, pending = store.pending(key)
         rows = store.deliveries(key)
         queue = Outbox(archive).counts()
-        health = _list_health(archive)
+        health = list_health(archive, now())
     table = Table(title=f"Delivery of {key}")
     for col in ("status", "count"):
         table.add_column(col)
@@ -240,29 +264,6 @@ def status(date_: ArchivedDateOpt = None, week_: WeekOpt = None) -> None:
             f"{queue.get('failed', 0)} failed ('newsletter serve' sends them, or 'newsletter outbox send')")
     say(health)
     say(f"{key}: {counts.get('sent', 0)} sent, {pending} of {subscribed} subscribers still to send")
-
-
-COMPLAINT_LIMIT = 0.001  # Gmail asks bulk senders to stay under 0.1% (and requires under 0.3%)
-
-
-def _list_health(archive: Archive) -> str:
-    """Bounces and complaints of the last 30 days, and the complaint rate."""
-    from datetime import timedelta
-
-    from newsletter.cli.app import now
-    from newsletter.delivery.bounces import Bounces
-    from newsletter.delivery.ledger import SubscriberStore
-
-    t = now()
-    kinds = Bounces(archive).recent_counts(t)
-    sent = SubscriberStore(archive).sent_since(t - timedelta(days=30))
-    complaints = kinds.get("complaint", 0)
-    rate = complaints / sent if sent else 0.0
-    line = (f"Last 30 days: {kinds.get('hard', 0)} hard bounces, {kinds.get('soft', 0)} soft, "
-            f"{complaints} complaints ({rate:.2%} of {sent} sent)")
-    if rate > COMPLAINT_LIMIT:
-        line += "; Warning: over 0.1%, the rate Gmail asks bulk senders to stay under"
-    return line
 
 
 @app.command("issues")
