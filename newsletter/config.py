@@ -184,6 +184,16 @@ class ReportConfig:
 
 
 @dataclass(frozen=True)
+class DoctorConfig:
+    """'newsletter doctor': the checks of the sending set-up"""
+
+    test_address: str = setting("", "an address of yours: doctor subscribes it, unsubscribes it with a one-click "
+                                    "POST to web_url, and puts it back")
+    nameservers: list[str] = setting([], "DNS servers to ask (default: the system's)")
+    dns_port: int = setting(53, ge=1, le=65535)
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """The daily job ('newsletter run')"""
 
@@ -233,7 +243,7 @@ SECTIONS: dict[str, type] = {
     "newsletter": NewsletterConfig, "arxiv": ArxivConfig, "sources": SourcesConfig, "ranking": RankingConfig,
     "weekly": WeeklyConfig,
     "output": OutputConfig, "store": StoreConfig, "email": EmailConfig, "delivery": DeliveryConfig,
-    "smtp": SmtpConfig, "web": WebConfig, "bounces": BouncesConfig, "report": ReportConfig, "run": RunConfig, "feeds": FeedsConfig, "http": HttpConfig,
+    "smtp": SmtpConfig, "web": WebConfig, "bounces": BouncesConfig, "report": ReportConfig, "doctor": DoctorConfig, "run": RunConfig, "feeds": FeedsConfig, "http": HttpConfig,
 }
 
 
@@ -256,6 +266,7 @@ class Config:
     web: WebConfig = field(default_factory=WebConfig)
     bounces: BouncesConfig = field(default_factory=BouncesConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    doctor: DoctorConfig = field(default_factory=DoctorConfig)
     run: RunConfig = field(default_factory=RunConfig)
     feeds: FeedsConfig = field(default_factory=FeedsConfig)
     http: HttpConfig = field(default_factory=HttpConfig)

@@ -84,9 +84,14 @@ def run(
             _report(cfg, archive, when, None, str(exc))
             raise
         _report(cfg, archive, when, result, "")
+        from newsletter.cli.app import now
+        from newsletter.report import list_health
+
+        health = list_health(archive, now())
     for path in result.built.files:
         out(str(path))
     say(result.line())
+    say(health)
     if not send:
         return
     if result.sent is None:
