@@ -312,7 +312,7 @@ def bounces_show(event_id: Annotated[int, typer.Argument(help="The id from 'boun
 
 @bounces_app.command("fetch")
 def bounces_fetch() -> None:
-    """Read the bounce mailbox ([bounces] imap_*), act on each message, move it to the processed folder."""
+    """Read the bounce mailbox (the imap_* settings of \\[bounces]), act on each message, move it to the processed folder."""
     from newsletter.delivery.mailbox import fetch_bounces
 
     cfg = config()

@@ -270,11 +270,19 @@ class Served:
     def __init__(self, server: Any, worker: Worker | None):
         self.server, self.worker = server, worker
         self.effective_port = int(server.effective_port)
+        self.closing = False
 
     def run(self) -> None:
-        self.server.run()
+        try:
+            self.server.run()
+        except OSError:
+            # close() from another thread pulls the sockets out from under
+            # waitress's select(): that is the end of serving, not an error.
+            if not self.closing:
+                raise
 
     def close(self) -> None:
+        self.closing = True
         if self.worker is not None:
             self.worker.stop()
         self.server.close()
