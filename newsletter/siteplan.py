@@ -83,7 +83,10 @@ def prepare_site(cfg: Config, archive: Archive, cache: IssueCache, changed: set[
     full = full or archive.get_meta(SITE_FINGERPRINT) != fingerprint or not (site / "index.html").exists()
     stored = archive.site_entries()
     before = {d: IssueEntry.from_json(stored[d]) for d in changed if d in stored}
-    fresh = {d: entry_of(cache.get(d)).to_json() for d in archive.issue_days() if d not in stored or d in changed}
+    # a full render (new settings, templates or version) renders every issue
+    # anyway, and refreshes every stored entry: how a title is shown may have changed
+    fresh = {d: entry_of(cache.get(d)).to_json() for d in archive.issue_days()
+             if full or d not in stored or d in changed}
     archive.save_site_entries(fresh)
     stored.update(fresh)
     entries = [e for e in (IssueEntry.from_json(stored[d]) for d in sorted(stored, reverse=True)) if e.papers]

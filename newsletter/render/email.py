@@ -26,6 +26,7 @@ from newsletter.models import Issue, Post, RankedPaper, issue_url
 from newsletter.render.common import authors_short, figures_text, post_author, post_counts
 from newsletter.render.templates import bundled_dir, environment
 from newsletter.text import collapse, strip_control
+from newsletter.render.tex import plain
 
 if TYPE_CHECKING:
     from newsletter.config import Config
@@ -94,14 +95,14 @@ def subject_line(issue: Issue, template: str, papers: tuple[RankedPaper, ...] | 
     """The subject: ``papers`` (a reader's own selection) name their own top
     paper and count; the whole issue names its top paper and all its papers."""
     chosen = issue.papers if papers is None else papers
-    top = collapse(chosen[0].paper.title) if chosen else ""
+    top = plain(chosen[0].paper.title) if chosen else ""
     subject = template.format(title=issue.title, date=issue.date.isoformat(), week=issue.week, top_title=top,
                               count=len(chosen))
     return collapse(subject)  # never CR/LF in a header
 
 
 def preheader(issue: Issue, shown: list[RankedPaper], limit: int = 140) -> str:
-    text = " · ".join(collapse(rp.paper.title) for rp in shown[:3])
+    text = " · ".join(plain(rp.paper.title) for rp in shown[:3])
     return cut_at_word(re.sub(r"[<>&]", " ", text), limit)
 
 
@@ -179,9 +180,9 @@ def paper_views(issue: Issue, shown: list[RankedPaper], s: EmailSettings) -> lis
         posts = tuple(PostView(collapse(x.text), post_author(x), post_counts(x), x.url)
                       for x in rp.displayed_posts[: s.posts_per_paper])
         out.append(PaperView(
-            rp, rp.rank, p.abs_url, p.pdf_url, title=collapse(p.title), authors=authors_short(p.authors),
+            rp, rp.rank, p.abs_url, p.pdf_url, title=plain(p.title), authors=authors_short(p.authors),
             figures=tuple(figures_text(f) for f in rp.figures), categories=", ".join(p.categories),
-            abstract=cut_at_word(p.abstract, s.abstract_chars) if p.abstract else "", posts=posts,
+            abstract=cut_at_word(plain(p.abstract), s.abstract_chars) if p.abstract else "", posts=posts,
             mailing_date=issue.mailing_date(p.arxiv_id) if issue.week else None,
             late=issue.is_late(p.arxiv_id) if issue.week else False))
     return out

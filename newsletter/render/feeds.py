@@ -24,6 +24,7 @@ from newsletter.models import Issue, RankedPaper, issue_url, paper_url
 from newsletter.render.common import authors_short, figures_text, post_author, post_counts
 from newsletter.render.templates import environment
 from newsletter.text import collapse, strip_control
+from newsletter.render.tex import plain
 
 if TYPE_CHECKING:
     from newsletter.config import Config
@@ -92,7 +93,7 @@ class _Html:
 
     def __init__(self, templates_dir: str | None):
         env = environment(templates_dir)
-        self.globals = dict(clean=collapse, authors=authors_short, figures_text=figures_text,
+        self.globals = dict(clean=collapse, tex=plain, authors=authors_short, figures_text=figures_text,
                             post_author=post_author, post_counts=post_counts)
         self.paper_t = env.get_template("feed_paper.html.j2")
         self.daily_t = env.get_template("feed_daily.html.j2")
@@ -141,7 +142,7 @@ def _paper_entry(fg: FeedGenerator, s: FeedSettings, issue: Issue, rp: RankedPap
     p = rp.paper
     fe = fg.add_entry(_Entry(), order="append")
     fe.id(paper_id(s, issue, rp))
-    fe.title(collapse(p.title) or p.arxiv_id)
+    fe.title(plain(p.title) or p.arxiv_id)
     page = paper_url(s.site_url, issue, p.arxiv_id)
     if kind == "rss":
         fe.guid(paper_id(s, issue, rp), permalink=False)
@@ -159,7 +160,7 @@ def _paper_entry(fg: FeedGenerator, s: FeedSettings, issue: Issue, rp: RankedPap
     when = issue.created_at.astimezone(timezone.utc)
     fe.published(when)
     fe.updated(when)
-    fe.summary(_summary(collapse(p.abstract) or collapse(p.title), kind))
+    fe.summary(_summary(plain(p.abstract) or plain(p.title), kind))
     fe.content(html, type="html")
 
 
@@ -184,7 +185,7 @@ def _summary(text: str, kind: str) -> str:
 
 
 def _digest_summary(issue: Issue) -> str:
-    titles = "; ".join(collapse(rp.paper.title) for rp in issue.papers[:3])
+    titles = "; ".join(plain(rp.paper.title) for rp in issue.papers[:3])
     return f"{len(issue.papers)} hot papers: {titles}"
 
 
@@ -242,9 +243,9 @@ def _json_paper(s: FeedSettings, issue: Issue, rp: RankedPaper, html: str) -> di
         "id": paper_id(s, issue, rp),
         "url": paper_url(s.site_url, issue, p.arxiv_id),
         "external_url": p.abs_url,
-        "title": collapse(p.title) or p.arxiv_id,
+        "title": plain(p.title) or p.arxiv_id,
         "content_html": html,
-        "summary": collapse(p.abstract),
+        "summary": plain(p.abstract),
         "date_published": when,
         "date_modified": when,
         "authors": [{"name": collapse(a)} for a in p.authors if collapse(a)],
@@ -307,7 +308,7 @@ def render_category_feeds(term: str, hits: list[Any], s: FeedSettings) -> dict[s
             entry_id = f"tag:{s.host},{e.day.isoformat()}:{p.arxiv_id}"
             link = f"{s.site_url}/{e.slug}/#{p.arxiv_id}"
             fe.id(entry_id)
-            fe.title(p.title)
+            fe.title(plain(p.title))
             if kind == "rss":
                 fe.guid(entry_id, permalink=False)
                 fe.link(href=link, rel="alternate")

@@ -22,6 +22,7 @@ from newsletter.models import Issue, IssueKey
 from newsletter.render.common import authors_short, figures_text, post_author, post_counts, source_label
 from newsletter.render.templates import bundled_dir, environment
 from newsletter.text import collapse, strip_control
+from newsletter.render.tex import plain, rich
 
 if TYPE_CHECKING:
     from newsletter.config import Config
@@ -66,7 +67,7 @@ class IssueEntry:
 
 def entry_of(issue: Issue) -> IssueEntry:
     return IssueEntry(issue.date, tuple(
-        PaperEntry(rp.rank, rp.paper.arxiv_id, collapse(rp.paper.title) or rp.paper.arxiv_id,
+        PaperEntry(rp.rank, rp.paper.arxiv_id, plain(rp.paper.title) or rp.paper.arxiv_id,
                    authors_short(rp.paper.authors, 3), tuple(rp.paper.categories), rp.score)
         for rp in issue.papers))
 
@@ -105,7 +106,7 @@ class SiteRenderer:
         self.s = s
         self.env = environment(templates_dir)
         self.templates_dir = templates_dir
-        self.globals = dict(site=s, clean=collapse, authors=authors_short, figures_text=figures_text,
+        self.globals = dict(site=s, clean=collapse, tex=rich, authors=authors_short, figures_text=figures_text,
                             post_author=post_author, post_counts=post_counts, source_name=source_label)
         self._bodies: dict[IssueKey, Any] = {}
         self._root_mark = f"root{os.urandom(12).hex()}/"  # no content can guess it
@@ -128,7 +129,7 @@ class SiteRenderer:
         return strip_control(html.replace(self._root_mark, root)).encode("utf-8")
 
     def _describe(self, issue: Issue) -> str:
-        titles = "; ".join(collapse(rp.paper.title) for rp in issue.papers[:3])
+        titles = "; ".join(plain(rp.paper.title) for rp in issue.papers[:3])
         return f"{len(issue.papers)} hot papers of {issue.date.isoformat()}: {titles}"
 
     def issue_page(self, issue: Issue, prev: IssueEntry | None, next_: IssueEntry | None) -> tuple[str, bytes]:
@@ -252,4 +253,4 @@ def months(entries: list[IssueEntry]) -> dict[str, list[IssueEntry]]:
 
 def week_entries(weeks: list[Issue]) -> list[tuple[str, str]]:
     """(week, its top paper's title) for the weekly list."""
-    return [(w.week, collapse(w.papers[0].paper.title) if w.papers else "") for w in weeks]
+    return [(w.week, plain(w.papers[0].paper.title) if w.papers else "") for w in weeks]
