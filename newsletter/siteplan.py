@@ -120,6 +120,7 @@ def plan_site(cfg: Config, archive: Archive, cache: IssueCache, changed: set[dat
 def _site_pages(prep: SitePrep, cfg: Config, archive: Archive, cache: IssueCache, changed: set[date],
                 built_weeks: tuple[str, ...]) -> dict[str, bytes]:
     """The pages ``plan_site`` decided on (path -> bytes)."""
+    from newsletter.render.icons import icon_files
     from newsletter.render.site import STATIC
 
     r, site, entries = prep.renderer, cfg.site_dir, prep.entries
@@ -137,6 +138,8 @@ def _site_pages(prep: SitePrep, cfg: Config, archive: Archive, cache: IssueCache
     out["search.json"] = r.search_index(entries)
     for name in STATIC:
         out[name] = r.static(name)
+    if prep.full or not (site / "favicon.ico").exists():  # drawn (0.08 s): only when the site is made afresh
+        out.update(icon_files(r.s.title, r.s.description))
     return out
 
 

@@ -358,3 +358,26 @@ def test_tex_in_a_title_is_drawn_as_maths_by_the_browser(browser, origin):
     assert heading.locator("math mo").first.text_content() == "<"
     assert "$" not in heading.inner_text()
     page.close()
+
+
+def test_favicon_icons_and_manifest(site):
+    """A browser tab, a bookmark and a phone's home screen all find an icon."""
+    from PIL import Image
+
+    folder = site.site_dir
+    with Image.open(folder / "favicon.ico") as ico:
+        assert ico.format == "ICO" and {(16, 16), (32, 32), (48, 48)} <= set(ico.info["sizes"])
+    svg = etree.fromstring((folder / "favicon.svg").read_bytes())
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg" and not svg.xpath("//*[local-name()='script']")
+    manifest = json.loads((folder / "manifest.webmanifest").read_text())
+    assert manifest["name"] == "Hot Papers" and manifest["start_url"] == "./"
+    for icon in manifest["icons"]:
+        path = folder / icon["src"]
+        assert path.is_file(), icon
+        if icon["type"] == "image/png":
+            with Image.open(path) as png:
+                assert f"{png.width}x{png.height}" == icon["sizes"] and png.format == "PNG"
+    for page in pages(folder):
+        doc = lxml.html.parse(str(page)).getroot()
+        rels = {link.get("rel") for link in doc.xpath("//head/link")}
+        assert {"icon", "manifest"} <= rels, page
