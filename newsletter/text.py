@@ -29,3 +29,16 @@ def collapse(text: str | None) -> str:
     if plain.isprintable():  # only line breaks and tabs to fold: their only white space is " " now
         return " ".join(plain.split())
     return _SPACE.sub(" ", strip_control(text)).strip()
+
+
+def cut_at_word(text: str, limit: int) -> str:
+    """``text`` shortened to at most ``limit`` characters at a word boundary, with an ellipsis.
+    Only the start of a long text is cleaned: enough of it to fill ``limit``."""
+    head = collapse(text[: 4 * limit + 8])
+    text = head if len(head) > limit or len(text) <= 4 * limit + 8 else collapse(text)
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if " " in head:
+        head = head[: head.rindex(" ")]
+    return head.rstrip(" ,;:.-") + "…"

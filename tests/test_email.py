@@ -22,7 +22,8 @@ from factories import paper, xpost
 from newsletter.models import Issue
 from newsletter.build import build_day
 from newsletter.issues import load_issue
-from newsletter.render.email import (UNSUBSCRIBE_PLACEHOLDER, EmailSettings, cut_at_word, render_email,
+from newsletter.text import cut_at_word
+from newsletter.render.email import (UNSUBSCRIBE_PLACEHOLDER, EmailSettings, render_email,
                                      subject_line)
 from newsletter.store import Archive
 

@@ -381,3 +381,27 @@ def test_favicon_icons_and_manifest(site):
         doc = lxml.html.parse(str(page)).getroot()
         rels = {link.get("rel") for link in doc.xpath("//head/link")}
         assert {"icon", "manifest"} <= rels, page
+
+
+def test_long_abstracts_open_in_full_from_their_first_lines(browser, origin):
+    """Each long abstract shows its first lines; "Full abstract" (a native
+    <details>, so with JavaScript off too) opens the whole of it."""
+    ctx = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    page.goto(f"{origin}/hot-papers-2021-06-16/")
+    cards = page.locator("article.paper")
+    closed_height = page.evaluate("document.documentElement.scrollHeight")
+    opened = 0
+    for i in range(cards.count()):
+        details = cards.nth(i).locator("details.abstract")
+        if not details.count():
+            continue
+        full = details.locator("p.abstract")
+        assert not full.is_visible() and details.locator(".teaser").inner_text().endswith("…")
+        details.get_by_text("Full abstract").click()
+        assert full.is_visible() and not details.locator(".teaser").is_visible()
+        assert len(full.inner_text()) > len(details.locator(".teaser").text_content())
+        opened += 1
+    assert opened >= 10
+    assert page.evaluate("document.documentElement.scrollHeight") > closed_height * 1.3
+    ctx.close()

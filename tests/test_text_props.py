@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import random
 
-from newsletter.render.email import _wrap, cut_at_word
+from newsletter.render.email import _wrap
+from newsletter.text import cut_at_word
 from newsletter.text import _SPACE, collapse, strip_control
 
 

@@ -25,7 +25,7 @@ from mjml import mjml2html
 from newsletter.models import Issue, Post, RankedPaper, issue_url
 from newsletter.render.common import authors_short, figures_text, post_author, post_counts
 from newsletter.render.templates import bundled_dir, environment
-from newsletter.text import collapse, strip_control
+from newsletter.text import collapse, cut_at_word, strip_control
 from newsletter.render.tex import plain
 
 if TYPE_CHECKING:
@@ -76,19 +76,6 @@ class RenderedEmail:
         text = self.text.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe_url)
         return RenderedEmail(self.subject, html.replace(PREFERENCES_PLACEHOLDER, html_escape(prefs)),
                              text.replace(PREFERENCES_PLACEHOLDER, prefs), self.preheader)
-
-
-def cut_at_word(text: str, limit: int) -> str:
-    """``text`` shortened to at most ``limit`` characters at a word boundary, with an ellipsis.
-    Only the start of a long text is cleaned: enough of it to fill ``limit``."""
-    head = collapse(text[: 4 * limit + 8])
-    text = head if len(head) > limit or len(text) <= 4 * limit + 8 else collapse(text)
-    if len(text) <= limit:
-        return text
-    head = text[: limit - 1]
-    if " " in head:
-        head = head[: head.rindex(" ")]
-    return head.rstrip(" ,;:.-") + "…"
 
 
 def subject_line(issue: Issue, template: str, papers: tuple[RankedPaper, ...] | None = None) -> str:

@@ -21,7 +21,7 @@ from newsletter.categories import name as category_name
 from newsletter.models import Issue, IssueKey
 from newsletter.render.common import authors_short, figures_text, post_author, post_counts, source_label
 from newsletter.render.templates import bundled_dir, environment
-from newsletter.text import collapse, strip_control
+from newsletter.text import collapse, cut_at_word, strip_control
 from newsletter.render.tex import plain, rich
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 INDEX_RECENT = 30  # previous issues listed on the front page; the rest are in archive/
 CATEGORY_RECENT = 100  # hot papers on a category's page; older ones on its pages by year
+TEASER = 260  # characters of an abstract shown before "Full abstract": about three lines
 STATIC = ("style.css", "search.js")
 
 
@@ -99,6 +100,12 @@ def category_path(term: str) -> str:
     return f"category/{quote(term, safe='')}/index.html"
 
 
+def teaser(abstract: str) -> str:
+    """The start of a long abstract, as text; "" when it is short enough to show whole."""
+    text = plain(abstract)
+    return cut_at_word(text, TEASER) if len(text) > TEASER + 80 else ""
+
+
 class SiteRenderer:
     """Renders pages with the (autoescaping) site templates."""
 
@@ -106,7 +113,7 @@ class SiteRenderer:
         self.s = s
         self.env = environment(templates_dir)
         self.templates_dir = templates_dir
-        self.globals = dict(site=s, clean=collapse, tex=rich, authors=authors_short, figures_text=figures_text,
+        self.globals = dict(site=s, clean=collapse, tex=rich, teaser=teaser, authors=authors_short, figures_text=figures_text,
                             post_author=post_author, post_counts=post_counts, source_name=source_label)
         self._bodies: dict[IssueKey, Any] = {}
         self._root_mark = f"root{os.urandom(12).hex()}/"  # no content can guess it
