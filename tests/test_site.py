@@ -344,6 +344,9 @@ def test_search_finds_a_paper_by_author(browser, origin):
     link = page.locator("#results a").first
     link.wait_for()
     assert link.get_attribute("href") == "hot-papers-2021-07-01/#2107.00001"
+    box.fill("qqzzxx <b>")  # nothing matches: the list says so, and the query stays text
+    page.get_by_text("No papers match “qqzzxx <b>”.").wait_for()
+    assert page.locator("#results a").count() == 0 and page.locator("#results b").count() == 0
     page.close()
 
 

@@ -29,6 +29,12 @@
         list.appendChild(li);
         shown++;
       }
+      if (shown === 0) {  // an empty result says so, naming what was looked for
+        var none = document.createElement("li");
+        none.className = "none";
+        none.textContent = "No papers match \u201c" + query.trim() + "\u201d.";
+        list.appendChild(none);
+      }
     });
   }
   input.addEventListener("input", function () { show(input.value); });
