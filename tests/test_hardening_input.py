@@ -436,10 +436,9 @@ def test_an_http_request_has_a_total_deadline(tmp_path):
 
     threading.Thread(target=trickle, daemon=True).start()
     client = HttpClient(user_agent="t", timeout=1.0, retries=0, service="slow")
-    started = time.monotonic()
+    # the body would finish in 100 s and succeed: only the total deadline makes this fail
     with pytest.raises(SourceError, match="slow did not answer: Timeout"):
         client.get(f"http://127.0.0.1:{srv.getsockname()[1]}/")
-    assert time.monotonic() - started < 3
     stop.set()
     srv.close()
 
@@ -491,12 +490,11 @@ def test_idle_and_trickling_clients_do_not_block_one_click_unsubscribes(served):
     idle = socket.create_connection((host, int(port)))  # connects, says nothing
     slow = socket.create_connection((host, int(port)))
     slow.sendall(b"POST /unsubscribe HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\nabc")  # 3 of 5000
-    started = time.monotonic()
     req = urllib.request.Request(f"{base}/unsubscribe?t={token_for(cfg.store_path, 'a@example.org', SECRET)}",
                                  data=b"List-Unsubscribe=One-Click")
+    # a server held by those two would answer only after channel_timeout (10 s): past the client's 5
     with urllib.request.urlopen(req, timeout=5) as r:
         assert r.status == 200
-    assert time.monotonic() - started < 2
     idle.close()
     slow.close()
 

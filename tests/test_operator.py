@@ -215,13 +215,11 @@ def client(**kw):
 ])
 def test_an_unreachable_host_fails_at_once_without_retries(url, words):
     from newsletter.errors import SourceError
-    import time as _time
     http, sleeps = client()
-    started = _time.monotonic()
     with pytest.raises(SourceError) as e:
         http.get(url)
     assert words in str(e.value) and str(e.value).startswith("arXiv: ")
-    assert sleeps == [] and http.request_count == 1 and _time.monotonic() - started < 3
+    assert sleeps == [] and http.request_count == 1  # one try, no backoff
 
 
 def test_busy_servers_are_retried_and_each_retry_is_shown():
@@ -238,13 +236,11 @@ def test_busy_servers_are_retried_and_each_retry_is_shown():
 
 
 def test_fetch_with_no_network_says_so_in_one_line(tmp_path):
-    import time as _time
     cfg_path = tmp_path / "newsletter.toml"
     cfg_path.write_text('[arxiv]\napi_url = "http://127.0.0.1:9/api/query"\nrss_url = "http://127.0.0.1:9/rss"\n'
                         'delay_seconds = 0.0\n')
-    started = _time.monotonic()
     r = run(cfg_path, "fetch", "--date", "2026-07-31")
-    assert r.exit_code == 1 and _time.monotonic() - started < 5
+    assert r.exit_code == 1 and "retry" not in r.output  # a refused connection is not retried
     (line,) = [x for x in r.output.splitlines() if x.startswith("Error:")]
     assert "arXiv: 127.0.0.1 refused the connection" in line
 

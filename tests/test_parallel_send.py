@@ -6,10 +6,11 @@ scripts/bench.py (a ratio of medians), not to a test."""
 
 from __future__ import annotations
 
-import time
 from datetime import date, datetime, timezone
 
 import pytest
+
+from newsletter.pacing import Pacer
 
 from factories import paper, xpost
 from newsletter import config as config_mod
@@ -43,18 +44,16 @@ def setup(tmp_path, port, ca, connections, rate=0.0):
     return cfg
 
 
-def timed_send(cfg):
+def send(cfg):
     with Archive(cfg.store_path) as a:
-        t = time.perf_counter()
-        summary = send_day(cfg, DAY, a, Seams(env=ENV, sleep=lambda s: None))
-        return time.perf_counter() - t, summary
+        return send_day(cfg, DAY, a, Seams(env=ENV, sleep=lambda s: None))
 
 
 def test_eight_connections_send_at_once_with_nobody_twice_or_lost(tmp_path, cert):  # noqa: F811
     faults = Faults(data_delay=0.05, data={"r0077@example.net": ["DROP"], "r0300@example.net": ["DROP"]})
     with Server(*cert, faults) as server:
         cfg = setup(tmp_path, server.port, cert[0], connections=8)
-        _, summary = timed_send(cfg)
+        summary = send(cfg)
         got = server.handler.received()
         most_at_once = server.handler.most_in_data
     assert summary.sent == N and summary.failed == summary.deferred == 0, summary.line()
@@ -71,7 +70,7 @@ def test_one_connection_sends_one_at_a_time(tmp_path, cert):  # noqa: F811
         cfg = setup(tmp_path, server.port, cert[0], connections=1)
         with Archive(cfg.store_path) as a:
             a.db.execute("DELETE FROM subscribers WHERE email > 'r0039@example.net'")
-        _, summary = timed_send(cfg)
+        summary = send(cfg)
         assert server.handler.most_in_data == 1 and summary.sent == 40 and summary.connections == 1
 
 
@@ -83,6 +82,21 @@ def test_the_rate_limit_is_shared_by_all_connections(tmp_path, cert):  # noqa: F
         assert len(mailers) == 4 and len({id(m.pacer) for m in mailers}) == 1
         with Archive(cfg.store_path) as a:
             a.db.execute("DELETE FROM subscribers WHERE email > 'r0079@example.net'")
-        took, summary = timed_send(cfg)
+        pacers = []  # each pacer made, with the clock readings it took (one per wait, under its lock)
+        init = Pacer.__init__
+
+        def recording(self, *args, **kwargs):
+            init(self, *args, **kwargs)
+            readings, real = [], self.clock
+            self.clock = lambda: readings.append(real()) or readings[-1]
+            pacers.append((self, readings))
+
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(Pacer, "__init__", recording)
+            summary = send(cfg)
     assert summary.sent == 80
-    assert took >= 79 / 40 * 0.95  # 80 messages at 40 a second, whatever the number of connections
+    # one pacer for all four connections took every message's turn; each turn
+    # is booked at least 1/40 s after the one before, so 80 span 2 s: 40 a second in all
+    ((pacer, readings),) = [(p, r) for p, r in pacers if r]  # the one that was used
+    assert pacer.interval == 1 / 40 and len(readings) == 80
+    assert pacer._next - readings[0] >= 80 / 40 - 1e-6

@@ -303,9 +303,10 @@ def test_unsubscribes_stay_fast_while_the_mail_server_stalls_and_every_confirmat
             for i in range(3):
                 assert s.post("/subscribe", {"email": f"new{i}@example.org"}, timeout=2)[0] == 200
             for i in range(8):
-                started = time.monotonic()
                 status, _ = s.unsubscribe(token_for(cfg.store_path, f"r{i}@example.org", SECRET), timeout=5)
-                assert status == 200 and time.monotonic() - started < 1.0
+                assert status == 200
+            # all eight answered before the relay (4 s a message) had taken the second confirmation
+            assert sum(smtp.handler.received().values()) <= 1
             smtp.wait_for(3, timeout=40)
         finally:
             s.close()
@@ -483,9 +484,9 @@ def test_without_a_proxy_300_slow_connections_do_not_hold_up_an_unsubscribe(tmp_
             subscribers.add(a, ["slowpoke@example.org"], "", None, NOW)
         conns = open_connections(s.server.effective_port, 150, trickle=False)
         conns += open_connections(s.server.effective_port, 150, trickle=True)
-        started = time.monotonic()
+        # not admitted, it would wait for a slow connection's 10 s timeout: past the client's 5
         status, _ = s.unsubscribe(token_for(s.cfg.store_path, "slowpoke@example.org", SECRET), timeout=5)
-        assert status == 200 and time.monotonic() - started < 1.0
+        assert status == 200
     finally:
         for c in conns:
             c.close()
