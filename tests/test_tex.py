@@ -112,3 +112,15 @@ def test_an_upgrade_refreshes_the_titles_the_shared_pages_list(tmp_path):
         build_day(cfg, D, a)
     titles = {item["t"] for item in json.loads((cfg.site_dir / "search.json").read_text())}
     assert titles == {"Attention in 𝒪(n log n) Time for Long Inputs", "A plain title"}
+
+
+@pytest.mark.parametrize("text", [
+    "$" + "{" * 190 + "x" + "}" * 190 + "$",      # deep nesting
+    "$" + "\\frac" * 120 + "$",                   # a macro missing every argument
+    "$\\begin{matrix}a$",                          # an environment never closed
+    "$a$ " * 5000,                                # many spans
+])
+def test_pathological_tex_never_fails_a_build(text):
+    html, flat = str(rich(text)), plain(text)
+    doc = lxml.html.fromstring(f"<div>{html}</div>")
+    assert not doc.xpath("//script") and flat and "%s" not in flat
