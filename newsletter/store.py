@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -146,6 +147,23 @@ class IssueRecord:
     notes: tuple[str, ...]
 
 
+def _use_wal(db: sqlite3.Connection, wait: float = 30.0) -> None:
+    """Switch to WAL. SQLite does not call the busy handler for this switch,
+    so several first-ever commands at once would see "database is locked":
+    retry until ``wait`` seconds have passed, as the busy timeout would."""
+    deadline = time.monotonic() + wait
+    delay = 0.005
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+
 class Archive:
     """A connection to the archive file; use as a context manager."""
 
@@ -154,7 +172,7 @@ class Archive:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")
+            _use_wal(self.db)
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.execute("PRAGMA busy_timeout=30000")
             migrate(self.db, self.path, "archive", MIGRATIONS)
