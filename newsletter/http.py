@@ -101,18 +101,22 @@ class HttpClient:
         *,
         ok: Iterable[int] = (200,),
         check: Callable[[requests.Response], None] | None = None,
+        max_bytes: int | None = None,
         **kwargs: Any,
     ) -> requests.Response:
         """Send a request, retrying transient failures. ``check`` may raise
-        TransientError for a 200 whose body is not usable yet (short pages)."""
+        TransientError for a 200 whose body is not usable yet (short pages).
+        A body over ``max_bytes`` is not read further: TooLarge."""
         ok = frozenset(ok)
         kwargs.setdefault("timeout", (self.timeout, self.timeout))
+        if max_bytes is not None:
+            kwargs["stream"] = True
 
         def once() -> requests.Response:
             self.pacer.wait()
             self.request_count += 1
             try:
-                resp = self._within_deadline(method, url, kwargs)
+                resp = self._within_deadline(method, url, kwargs, max_bytes)
             except requests.ConnectionError as exc:
                 fatal = unreachable(exc, url)
                 if fatal:  # no answer will come by retrying: say so now
@@ -152,7 +156,8 @@ class HttpClient:
         self.on_retry(f"{self.service}: retry {state.attempt_number}/{self.retries} in "
                       f"{state.next_action.sleep:.0f} s ({why})")
 
-    def _within_deadline(self, method: str, url: str, kwargs: dict[str, Any]) -> requests.Response:
+    def _within_deadline(self, method: str, url: str, kwargs: dict[str, Any],
+                         max_bytes: int | None = None) -> requests.Response:
         """The whole exchange (connect, headers, body) within ``timeout``
         seconds: a server trickling bytes cannot hold a run. The request runs
         in a daemon thread that is abandoned, not awaited, past the deadline."""
@@ -161,7 +166,10 @@ class HttpClient:
         def work() -> None:
             try:
                 resp = self.session.request(method, url, **kwargs)
-                resp.content  # read the body inside the deadline too
+                if max_bytes is None:
+                    resp.content  # read the body inside the deadline too
+                else:
+                    _read_capped(resp, max_bytes, self.service)
                 box.put((True, resp))
             except BaseException as exc:  # handed to the caller
                 box.put((False, exc))
@@ -194,6 +202,25 @@ class HttpClient:
             return resp.json()
         except ValueError:
             raise MalformedResponse(f"{what} answered with a body that is not JSON; try again later") from None
+
+
+class TooLarge(SourceError):
+    """An answer longer than the caller accepts."""
+
+
+def _read_capped(resp: requests.Response, limit: int, service: str) -> None:
+    """Read the body, but never more than ``limit`` bytes of it."""
+    declared = resp.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        resp.close()
+        raise TooLarge(f"{service}: the answer is over {limit:,} bytes")
+    body = bytearray()
+    for chunk in resp.iter_content(64 * 1024):
+        body += chunk
+        if len(body) > limit:
+            resp.close()
+            raise TooLarge(f"{service}: the answer is over {limit:,} bytes")
+    resp._content = bytes(body)  # what ``resp.content`` returns from now on
 
 
 def unreachable(exc: BaseException, url: str) -> str | None:

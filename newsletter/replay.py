@@ -64,6 +64,7 @@ class ReplayAdapter(BaseAdapter):
             resp.status_code = rec.status
             resp._content = rec.content()
             resp.headers = CaseInsensitiveDict({"Content-Type": rec.content_type})
+        resp._content_consumed = True  # the body is all there
         resp.encoding = "utf-8"
         return resp
 
