@@ -47,6 +47,10 @@ class ArxivConfig:
     page_size: int = setting(2000, "API results per request (arXiv serves at most 2000)", ge=1, le=2000)
     max_results: int = setting(0, "cap on papers per day; 0 = no cap", ge=0)
     retries: int = setting(4, "retries for 429/503, empty or short pages", ge=0, le=20)
+    html_url: str = setting("https://arxiv.org/html", "papers' HTML renderings, where figures are found (enrich)",
+                            url=True)
+    pdf_url: str = setting("https://arxiv.org/pdf", "PDFs, whose first page stands in when there is no HTML",
+                           url=True)
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,31 @@ class WeeklyConfig:
     min_paper_score: float = setting(100.0, "a paper is listed from this many points in the week", ge=0)
     max_papers: int = setting(20, ge=1)
     subject: str = setting("Hot Papers of the Week {week}: {top_title}", "also {title} and {count}", nonempty=True)
+
+
+@dataclass(frozen=True)
+class MediaConfig:
+    """Enrich: each hot paper's figure, fetched once into the archive"""
+
+    figures: bool = setting(True, "fetch each hot paper's first figure (arXiv HTML, else the PDF's first page)")
+    budget_seconds: float = setting(120.0, "all of enrich (figures and summaries) stops after this long", gt=0,
+                                    le=3600)
+    timeout_seconds: float = setting(20.0, "seconds one download may take", gt=0, le=300)
+
+
+@dataclass(frozen=True)
+class SummariesConfig:
+    """Enrich: a one-sentence summary of each hot paper by a language model (titles and abstracts only are sent)"""
+
+    enabled: bool = setting(False)
+    api_url: str = setting("http://127.0.0.1:11434/v1", "any OpenAI-compatible endpoint (this one: a local Ollama)",
+                           url=True)
+    model: str = setting("llama3.2", nonempty=True)
+    api_key_env: str = setting("SUMMARIES_API_KEY", "env var holding the key (a local server needs none)",
+                               nonempty=True)
+    language: str = setting("en", "the issue's language: site, feeds and readers who chose none", nonempty=True)
+    languages: list[str] = setting([], 'more that readers may choose, e.g. ["de", "ja"]')
+    max_words: int = setting(30, ge=5, le=100)
 
 
 @dataclass(frozen=True)
@@ -241,7 +270,7 @@ class HttpConfig:
 
 SECTIONS: dict[str, type] = {
     "newsletter": NewsletterConfig, "arxiv": ArxivConfig, "sources": SourcesConfig, "ranking": RankingConfig,
-    "weekly": WeeklyConfig,
+    "weekly": WeeklyConfig, "media": MediaConfig, "summaries": SummariesConfig,
     "output": OutputConfig, "store": StoreConfig, "email": EmailConfig, "delivery": DeliveryConfig,
     "smtp": SmtpConfig, "web": WebConfig, "bounces": BouncesConfig, "report": ReportConfig, "doctor": DoctorConfig, "run": RunConfig, "feeds": FeedsConfig, "http": HttpConfig,
 }
@@ -258,6 +287,8 @@ class Config:
     sources: SourcesConfig = field(default_factory=SourcesConfig)
     ranking: RankingConfig = field(default_factory=RankingConfig)
     weekly: WeeklyConfig = field(default_factory=WeeklyConfig)
+    media: MediaConfig = field(default_factory=MediaConfig)
+    summaries: SummariesConfig = field(default_factory=SummariesConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     email: EmailConfig = field(default_factory=EmailConfig)
@@ -349,6 +380,10 @@ def validate(cfg: Config, file: str) -> None:
         except ValueError:
             raise ConfigError(f"'web.trusted_proxies' in {file} must hold IP addresses or networks such as "
                               f"\"127.0.0.1\" or \"10.0.0.0/8\", not {proxy!r}") from None
+    for lang in [cfg.summaries.language, *cfg.summaries.languages]:
+        if not (2 <= len(lang) <= 8 and lang.replace("-", "").isalnum() and lang.isascii()):
+            raise ConfigError(f"'summaries.languages' in {file} must hold language codes such as \"en\" or "
+                              f"\"pt-BR\", not {lang!r}")
     if not urlsplit(cfg.newsletter.site_url).hostname:
         raise ConfigError(f"'newsletter.site_url' in {file} must be an http(s) URL with a host")
 

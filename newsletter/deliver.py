@@ -25,12 +25,25 @@ if TYPE_CHECKING:
 Progress = Callable[[int, int], None]
 
 
-def editions(cfg: Config, issue: Issue) -> Editions:
-    """Each reader's email of ``issue`` (see ``delivery/editions.py``)."""
+def editions(cfg: Config, issue: Issue, archive: Archive | None = None) -> Editions:
+    """Each reader's email of ``issue`` (see ``delivery/editions.py``); with
+    the archive, in the summary language each reader chose."""
     from newsletter.delivery.editions import Editions
     from newsletter.render.email import EmailSettings
 
-    return Editions(issue, EmailSettings.from_config(cfg, weekly=bool(issue.week)), templates_dir(cfg))
+    return Editions(issue, EmailSettings.from_config(cfg, weekly=bool(issue.week)), templates_dir(cfg),
+                    translations=translations(cfg, issue, archive) if archive else None)
+
+
+def translations(cfg: Config, issue: Issue, archive: Archive) -> dict[str, dict[str, str]]:
+    """The issue's AI summaries in each language readers may choose."""
+    from newsletter.enrich.store import MediaStore
+
+    s = cfg.summaries
+    if not s.enabled:
+        return {}
+    store, ids = MediaStore(archive), [rp.paper.arxiv_id for rp in issue.papers]
+    return {lang: store.summaries(ids, s.model, lang) for lang in s.languages if lang != s.language}
 
 
 def smtp_mailer(cfg: Config, env: Mapping[str, str]) -> SMTPMailer:
@@ -62,7 +75,7 @@ def send(cfg: Config, issue: Issue, archive: Archive, seams: Seams | None = None
     from newsletter.delivery.send import send_issue
 
     seams = seams or Seams()
-    mine = editions(cfg, issue)
+    mine = editions(cfg, issue, archive)
     settings = MessageSettings.from_config(cfg, seams.env)
     return send_issue(archive, issue.key, mine, settings, mailer or smtp_mailers(cfg, seams.env), now=seams.now,
                       sleep=seams.sleep, max_attempts=cfg.delivery.max_attempts, backoff=cfg.delivery.retry_backoff,
@@ -76,7 +89,7 @@ def dry_run(cfg: Config, issue: Issue, archive: Archive, seams: Seams | None = N
     from newsletter.delivery.send import dry_run as write_dry_run
 
     seams = seams or Seams()
-    mine = editions(cfg, issue)
+    mine = editions(cfg, issue, archive)
     settings = MessageSettings.from_config(cfg, seams.env, dry_run=True)
     folder = cfg.resolve(cfg.delivery.outbox) / str(issue.key)
     return write_dry_run(archive, issue.key, mine, settings, folder, now=seams.now)

@@ -5,7 +5,7 @@ Every stage after fetching reads issues through here, offline."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -23,8 +23,21 @@ def load_issue(cfg: Config, archive: Archive, day: date) -> Issue:
     record = archive.issue(day)
     if record is None:
         raise ArchiveError(f"nothing archived for {day}; run 'newsletter fetch --date {day}' first")
-    return Issue(date=day, title=cfg.title, created_at=record.created_at, papers=ranked_papers(cfg, archive, day),
-                 paper_count=record.paper_count, notes=record.notes)
+    return with_media(cfg, archive, Issue(date=day, title=cfg.title, created_at=record.created_at,
+                                          papers=ranked_papers(cfg, archive, day), paper_count=record.paper_count,
+                                          notes=record.notes))
+
+
+def with_media(cfg: Config, archive: Archive, issue: Issue) -> Issue:
+    """The issue with what the enrich stage stored for its papers: figures,
+    and summaries in the issue's language when summaries are on."""
+    from newsletter.enrich.store import MediaStore
+
+    store = MediaStore(archive)
+    ids = [r.paper.arxiv_id for r in issue.papers]
+    s = cfg.summaries
+    return replace(issue, figures=store.figures(ids),
+                   summaries=store.summaries(ids, s.model, s.language) if s.enabled else {})
 
 
 def publishable_issue(cfg: Config, archive: Archive, day: date, what: str) -> Issue:

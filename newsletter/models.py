@@ -3,6 +3,7 @@ it, ranking orders it and the renderers turn it into text."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import date as _date  # Issue has a field named date
@@ -115,6 +116,40 @@ class RankedPaper:
 
 
 @dataclass(frozen=True)
+class Figure:
+    """A paper's figure as the enrich stage stored it; the site publishes it
+    under ``media/`` with names that change when its content does."""
+
+    arxiv_id: str
+    digest: str  # content hash
+    width: int  # of the WebP and the JPEG
+    height: int
+    card_width: int  # of the larger JPEG (og:image)
+    card_height: int
+    origin: str  # "html" (the paper's first figure) or "pdf" (its first page)
+
+    @property
+    def stem(self) -> str:
+        return f"media/{self.arxiv_id.replace('/', '_')}-{self.digest[:16]}"
+
+    @property
+    def webp(self) -> str:
+        return f"{self.stem}.webp"
+
+    @property
+    def jpeg(self) -> str:
+        return f"{self.stem}.jpg"
+
+    @property
+    def card(self) -> str:
+        return f"{self.stem}-card.jpg"
+
+    @property
+    def what(self) -> str:
+        return "First figure" if self.origin == "html" else "First page"
+
+
+@dataclass(frozen=True)
 class Issue:
     """One day's Hot Papers: what every renderer takes."""
 
@@ -129,6 +164,9 @@ class Issue:
     week: str = ""  # "2026-W31"
     paper_dates: tuple[tuple[str, _date], ...] = ()
     late: frozenset[str] = frozenset()
+    # what the enrich stage stored for the issue's papers, by arXiv id
+    figures: Mapping[str, Figure] = field(default_factory=dict)
+    summaries: Mapping[str, str] = field(default_factory=dict)  # in the issue's language
 
     @property
     def slug(self) -> str:

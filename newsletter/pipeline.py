@@ -1,8 +1,7 @@
 """The daily and weekly jobs: fetch, then build, then send when there are
 subscribers. Each stage is its own module (fetch, build, deliver; weekly
-for the week's issue); this one only wires them in order. A new stage (for
-example one that enriches the ranked papers before rendering) goes between
-fetch and build here."""
+for the week's issue; enrich for the hot papers' figures and summaries);
+this one only wires them in order: fetch, enrich, build, send."""
 
 from __future__ import annotations
 
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING
 from newsletter import deliver, mailing
 from newsletter.build import BuildSummary, build_day
 from newsletter.config import Config
+from newsletter.enrich import EnrichSummary, enrich_day
 from newsletter.errors import NoMailing, NothingToPublish
 from newsletter.fetch import FetchSummary, fetch_day
 from newsletter.issues import load_issue
@@ -33,10 +33,12 @@ class RunSummary:
     built: BuildSummary
     sent: SendSummary | DryRunSummary | None = None  # None: there was no one to send to
     caught_up: list[str] = field(default_factory=list)  # "2026-07-29 built", "2026-07-30 no mailing"...
+    enriched: EnrichSummary | None = None
 
     def line(self) -> str:
         caught = f"; caught up {', '.join(self.caught_up)} (not sent)" if self.caught_up else ""
-        return f"Done {self.fetched.line()}; {self.built.line()}{caught}"
+        enriched = f"; {self.enriched.line()}" if self.enriched else ""
+        return f"Done {self.fetched.line()}{enriched}; {self.built.line()}{caught}"
 
 
 def missed_days(cfg: Config, archive: Archive, day: date) -> list[date]:
@@ -62,6 +64,7 @@ def catch_up(cfg: Config, archive: Archive, day: date, seams: Seams, reporter: R
     for d in missed_days(cfg, archive, day):
         try:
             fetch_day(cfg, d, archive, seams, reporter, strict=strict)
+            enrich_day(cfg, d, archive, seams, reporter)
             build_day(cfg, d, archive)
             done.append(f"{d} built")
         except NoMailing:
@@ -91,7 +94,8 @@ def run_day(cfg: Config, day: date, archive: Archive, seams: Seams | None = None
     seams = seams or Seams()
     caught = catch_up(cfg, archive, day, seams, reporter, strict=strict) if catching_up else []
     fetched = fetch_day(cfg, day, archive, seams, reporter, strict=strict, replace=replace)
-    summary = RunSummary(fetched, build_day(cfg, day, archive), caught_up=caught)
+    enriched = enrich_day(cfg, day, archive, seams, reporter)
+    summary = RunSummary(fetched, build_day(cfg, day, archive), caught_up=caught, enriched=enriched)
     return _then_send(cfg, archive, seams, summary, lambda: load_issue(cfg, archive, day), send, dry_run, on_progress)
 
 
@@ -100,9 +104,10 @@ def run_week(cfg: Config, day: date, archive: Archive, seams: Seams | None = Non
              on_progress: Callable[[int, int], None] | None = None) -> RunSummary:
     """The weekly job: the week's fetch, its build, then its send to the
     readers who chose the weekly issue."""
-    from newsletter.weekly import build_week, fetch_week, load_week
+    from newsletter.weekly import build_week, enrich_week, fetch_week, load_week
 
     seams = seams or Seams()
     fetched = fetch_week(cfg, day, archive, seams, reporter, strict=strict, replace=replace)
-    summary = RunSummary(fetched, build_week(cfg, day, archive))
+    enriched = enrich_week(cfg, day, archive, seams, reporter)
+    summary = RunSummary(fetched, build_week(cfg, day, archive), enriched=enriched)
     return _then_send(cfg, archive, seams, summary, lambda: load_week(cfg, archive, day), send, dry_run, on_progress)

@@ -6,6 +6,7 @@ Nothing is written here: the build writes the plan."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,6 +18,7 @@ from newsletter.issues import IssueCache
 from newsletter.store import Archive
 
 if TYPE_CHECKING:
+    from newsletter.models import Issue
     from newsletter.render.site import IssueEntry, PaperEntry, SiteRenderer
 
     Hits = dict[str, list[tuple[IssueEntry, PaperEntry]]]
@@ -124,7 +126,9 @@ def _site_pages(prep: SitePrep, cfg: Config, archive: Archive, cache: IssueCache
     from newsletter.render.site import STATIC
 
     r, site, entries = prep.renderer, cfg.site_dir, prep.entries
-    out = issue_pages(r, cache, _page_jobs(prep, site, cache, changed))
+    jobs = _page_jobs(prep, site, cache, changed)
+    out = issue_pages(r, cache, jobs)
+    out.update(media_files(archive, [cache.issues[d] for d, _, _ in jobs]))
     weeks = [w for w in archive.weeks() if (site / "weekly" / w / "index.html").exists() or w in built_weeks]
     out["index.html"] = r.index(cache.get(entries[0].day) if entries else None, entries, weeks)
     out["archive/index.html"] = r.archive(entries)
@@ -160,6 +164,13 @@ def _page_jobs(prep: SitePrep, site: Path, cache: IssueCache, changed: set[date]
         cache.get(d)
         jobs.append((d, entries[i + 1] if i + 1 < len(entries) else None, entries[i - 1] if i > 0 else None))
     return jobs
+
+
+def media_files(archive: Archive, issues: Iterable[Issue]) -> dict[str, bytes]:
+    """The figures the rendered issues show, as the enrich stage stored them."""
+    from newsletter.enrich.store import MediaStore
+
+    return MediaStore(archive).figure_files(f for issue in issues for f in issue.figures.values())
 
 
 def issue_pages(r: SiteRenderer, cache: IssueCache, jobs: list[PageJob]) -> dict[str, bytes]:

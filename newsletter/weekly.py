@@ -14,14 +14,15 @@ from typing import TYPE_CHECKING
 from newsletter import deliver, mailing
 from newsletter.build import BuildSummary, output_dirs, write_outputs
 from newsletter.config import Config
+from newsletter.enrich import EnrichSummary, enrich_papers, readers_languages
 from newsletter.errors import ArchiveError, NoMailing, NothingToPublish
 from newsletter.fetch import FetchRun, FetchSummary, embed_ranked, fetch_papers, fetch_signals
 from newsletter.files import check_output_dirs
-from newsletter.issues import IssueCache, load_issue
+from newsletter.issues import IssueCache, load_issue, with_media
 from newsletter.models import Issue, Paper, Post
 from newsletter.rank import RankingRule, rank
 from newsletter.seams import Seams
-from newsletter.siteplan import SitePlan, plan_site, templates_dir
+from newsletter.siteplan import SitePlan, media_files, plan_site, templates_dir
 from newsletter.sources.base import NullReporter, Reporter
 from newsletter.store import Archive
 
@@ -123,10 +124,11 @@ def load_week(cfg: Config, archive: Archive, day: date, *, allow_missing: bool =
     rule = RankingRule(min_paper_score=w.min_paper_score, min_post_score=cfg.ranking.min_post_score,
                        max_posts_per_paper=cfg.ranking.max_posts_per_paper, weights=dict(cfg.ranking.weights))
     ranked = rank(week_of.papers, week_of.counted(window.end), rule)[: w.max_papers]
-    return Issue(date=days[0], title=f"{cfg.title} of the Week", created_at=created, papers=tuple(ranked),
+    return with_media(cfg, archive, Issue(date=days[0], title=f"{cfg.title} of the Week", created_at=created,
+                                          papers=tuple(ranked),
                  paper_count=len(week_of.papers), notes=record[1] if record else (), week=week,
                  paper_dates=tuple((rp.paper.arxiv_id, week_of.dates[rp.paper.arxiv_id]) for rp in ranked),
-                 late=frozenset(rp.paper.arxiv_id for rp in ranked if rp.paper.arxiv_id not in week_of.daily_ids))
+                 late=frozenset(rp.paper.arxiv_id for rp in ranked if rp.paper.arxiv_id not in week_of.daily_ids)))
 
 
 def post_filename(issue: Issue) -> str:
@@ -151,6 +153,17 @@ def publishable_week(cfg: Config, archive: Archive, day: date, what: str) -> Iss
         raise NothingToPublish(f"no paper of the week {issue.week} reached {cfg.weekly.min_paper_score:g} points "
                                f"({issue.paper_count} papers archived); {what}")
     return issue
+
+
+def enrich_week(cfg: Config, day: date, archive: Archive, seams: Seams | None = None,
+                reporter: Reporter | None = None) -> EnrichSummary:
+    """Figures and summaries for the week's papers that lack them (its late
+    bloomers were in no daily issue)."""
+    try:
+        issue = load_week(cfg, archive, day)
+    except (ArchiveError, NothingToPublish):
+        return EnrichSummary()
+    return enrich_papers(cfg, archive, [r.paper for r in issue.papers], seams, reporter, readers_languages(archive))
 
 
 def build_week(cfg: Config, day: date, archive: Archive) -> BuildSummary:
@@ -179,6 +192,7 @@ def _render_week(cfg: Config, archive: Archive, issue: Issue) -> tuple[dict[Path
     r = SiteRenderer(SiteSettings.from_config(cfg), templates)
     path, page = r.issue_page(issue, None, None)
     site_files = {cfg.site_dir / path: page, cfg.site_dir / "weekly" / "index.html": r.weeks_index(week_entries(weeks))}
+    site_files.update({cfg.site_dir / p: d for p, d in media_files(archive, [issue]).items()})
     outputs.update({cfg.feeds_dir / name: data for name, data in feeds.items()})
     outputs[cfg.email_dir / f"{issue.key}.html"] = email.html
     outputs[cfg.email_dir / f"{issue.key}.txt"] = email.text

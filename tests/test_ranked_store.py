@@ -158,7 +158,10 @@ def test_an_older_archive_gains_the_table_and_ranks_the_same(tmp_path):
         assert stored_rows(a) == {DAY.isoformat()}
         assert [s.email for s in ledger.SubscriberStore(a).all()] == ["a@example.org"]  # kept, not created again
         versions = dict(a.db.execute("SELECT component, version FROM schema_versions").fetchall())
-    assert versions == {"archive": len(store.MIGRATIONS), "subscribers": len(ledger.MIGRATIONS)}
+    from newsletter.enrich import store as media
+
+    assert versions == {"archive": len(store.MIGRATIONS), "subscribers": len(ledger.MIGRATIONS),
+                        "media": len(media.MIGRATIONS)}
 
 
 def test_several_processes_ranking_at_once_agree(tmp_path):

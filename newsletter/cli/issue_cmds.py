@@ -41,6 +41,27 @@ def fetch(date_: DateOpt = None, week_: WeekOpt = None, strict: StrictOpt = Fals
 
 
 @app.command()
+def enrich(date_: ArchivedDateOpt = None, week_: WeekOpt = None) -> None:
+    """Fetch each hot paper's figure (and summary, when [summaries] is on) into the archive; 'run' does this itself."""
+    from newsletter.cli.app import now
+
+    cfg, given = config(), given_day(date_)
+    with open_archive(cfg, create=False) as archive, Progressing() as reporter:
+        from newsletter.seams import Seams
+
+        seams = Seams(now=now)
+        if week_:
+            from newsletter.weekly import enrich_week
+
+            summary = enrich_week(cfg, week(week_), archive, seams, reporter)
+        else:
+            from newsletter.enrich import enrich_day
+
+            summary = enrich_day(cfg, archived_day(given, archive), archive, seams, reporter)
+    say(f"Enriched: {summary.line()}")
+
+
+@app.command()
 def build(date_: ArchivedDateOpt = None, week_: WeekOpt = None) -> None:
     """Write a day's (or a week's) outputs from the archive: post, feeds, email, website (no network)."""
     cfg, given = config(), given_day(date_)

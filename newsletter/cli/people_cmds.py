@@ -112,6 +112,8 @@ def subscribers_set(
     address: Annotated[str, typer.Argument(help="The subscriber's address.")],
     categories: CategoriesOpt = None, keywords: KeywordsOpt = None, authors: AuthorsOpt = None,
     max_papers: MaxPapersOpt = None, frequency: FrequencyOpt = None,
+    language: Annotated[Optional[str], typer.Option(
+        "--language", help='Language of the AI summaries, one of [summaries] languages ("" for the issue\'s).')] = None,
 ) -> None:
     """Change a subscriber's preferences (options not given stay as they are; "" clears a list)."""
     from newsletter.delivery import subscribers
@@ -120,9 +122,11 @@ def subscribers_set(
     with open_archive(cfg) as archive:
         sub = subscribers.set_preferences(archive, address, cfg.categories, now(), categories=categories,
                                           keywords=keywords, authors=authors, max_papers=max_papers,
-                                          frequency=frequency)
+                                          frequency=frequency, language=language,
+                                          languages=cfg.summaries.languages if cfg.summaries.enabled else [])
     p = sub.prefs
-    say(f"Set {sub.email}: {p.describe() or 'the whole issue'}, {p.max_papers or 'all'} papers, {p.frequency}")
+    say(f"Set {sub.email}: {p.describe() or 'the whole issue'}, {p.max_papers or 'all'} papers, {p.frequency}"
+        f"{f', summaries in {p.language}' if p.language else ''}")
 
 
 @subscribers_app.command("show")

@@ -5,7 +5,8 @@ per distinct selection, not once per reader."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from newsletter.delivery.preferences import Preferences, select
@@ -31,14 +32,17 @@ class Editions:
     """The editions of one issue. ``subject`` is the whole issue's."""
 
     def __init__(self, issue: Issue, settings: EmailSettings, templates: str | None = None,
-                 whole: RenderedEmail | None = None):
+                 whole: RenderedEmail | None = None, translations: Mapping[str, Mapping[str, str]] | None = None):
+        """``translations``: the AI summaries in the other languages readers may
+        choose (language -> arXiv id -> summary)."""
         self.issue, self.settings, self.templates = issue, settings, templates
+        self.translations = translations or {}
         if whole is None:
             with template_errors():
                 whole = render_email(issue, settings, templates)
         self.whole = whole
         self._selections: dict[Preferences, tuple[RankedPaper, ...]] = {}
-        self._rendered: dict[tuple[tuple[str, ...], str], RenderedEmail] = {}
+        self._rendered: dict[tuple[tuple[str, ...], str, str], RenderedEmail] = {}
 
     @property
     def subject(self) -> str:
@@ -52,16 +56,22 @@ class Editions:
             return Skip("frequency", "gets the weekly issue only")
         if p.frequency == "daily" and weekly:
             return Skip("frequency", "gets the daily issue only")
-        if not p.filters and p.max_papers is None:
+        lang = p.language if p.language in self.translations else ""
+        whole = not p.filters and p.max_papers is None
+        if whole and not lang:
             return self.whole
-        if p not in self._selections:
-            self._selections[p] = select(self.issue, p, self.settings.max_papers)
-        papers = self._selections[p]
-        if not papers:
+        papers = None if whole else self._selection(p)
+        if papers == ():
             return Skip("nothing", f"nothing today on {p.describe()}")
-        key = (tuple(rp.paper.arxiv_id for rp in papers), p.describe())
+        key = (tuple(rp.paper.arxiv_id for rp in papers or ()), p.describe(), lang)
         if key not in self._rendered:
+            issue = replace(self.issue, summaries=self.translations[lang]) if lang else self.issue
             with template_errors():
-                self._rendered[key] = render_email(self.issue, self.settings, self.templates, papers=papers,
+                self._rendered[key] = render_email(issue, self.settings, self.templates, papers=papers,
                                                    filtered_by=p.describe())
         return self._rendered[key]
+
+    def _selection(self, p: Preferences) -> tuple[RankedPaper, ...]:
+        if p not in self._selections:
+            self._selections[p] = select(self.issue, p, self.settings.max_papers)
+        return self._selections[p]

@@ -158,12 +158,19 @@ def _pause_weeks(raw: str) -> int:
     return weeks
 
 
+def offered_languages(ctx: AppContext) -> list[str]:
+    """The summary languages a reader may choose (none while summaries are off)."""
+    s = ctx.cfg.summaries
+    return [x for x in s.languages if x != s.language] if s.enabled else []
+
+
 def _chosen_preferences(ctx: AppContext, req: Request) -> Preferences:
     """The preferences form as posted; BadPreference says what is wrong."""
     weeks = _pause_weeks(req.value("pause_weeks"))
     chosen = parse(categories=req.values("categories"), keywords=req.value("keywords"),
                    authors=req.value("authors"), max_papers=req.value("max_papers") or None,
-                   frequency=req.value("frequency") or None, allowed=ctx.cfg.categories)
+                   frequency=req.value("frequency") or None, allowed=ctx.cfg.categories,
+                   language=req.value("language"), languages=offered_languages(ctx))
     # an empty "papers per email" means the issue's own cap; the pause is set afresh
     return dataclasses.replace(chosen, max_papers=chosen.max_papers if req.value("max_papers") else None,
                                paused_until=ctx.now().date() + timedelta(weeks=weeks) if weeks else None)
@@ -188,6 +195,7 @@ def preferences(ctx: AppContext, req: Request, pages: Pages) -> Response:
     return pages.render(status, "preferences.html.j2", "Your preferences", address=sub.email, token=token,
                         prefs=prefs, categories=ctx.choices, saved=saved, error=error,
                         default_cap=ctx.cfg.email.max_papers, pause_weeks=weeks_left,
+                        languages=offered_languages(ctx), issue_language=ctx.cfg.summaries.language,
                         unsubscribe_token=make_token(ctx.secret, sub.handle))
 
 

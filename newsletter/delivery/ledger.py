@@ -257,6 +257,12 @@ class SubscriberStore:
     def remove(self, email: str) -> bool:
         return self.db.execute("DELETE FROM subscribers WHERE key = ?", (address_key(email),)).rowcount > 0
 
+    def summary_languages(self) -> set[str]:
+        """The summary languages the subscribed readers chose."""
+        rows = self.db.execute("SELECT DISTINCT json_extract(prefs, '$.language') FROM subscribers "
+                               "WHERE status = 'subscribed' AND prefs LIKE '%\"language\"%' AND json_valid(prefs)")
+        return {str(r[0]) for r in rows if r[0]}
+
     def has_subscribers(self) -> bool:
         return self.db.execute("SELECT 1 FROM subscribers WHERE status = 'subscribed' LIMIT 1").fetchone() is not None
 

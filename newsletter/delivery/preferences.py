@@ -42,6 +42,7 @@ class Preferences:
     frequency: Frequency = "daily"
     paused_until: date | None = None
     match: Literal["narrow", "any"] = "narrow"  # "any": the earlier rule, kept until the reader saves
+    language: str = ""  # of the AI summaries; "": the issue's ([summaries] language)
 
     @property
     def filters(self) -> bool:
@@ -56,7 +57,7 @@ class Preferences:
                            "authors": list(self.authors), "max_papers": self.max_papers,
                            "frequency": self.frequency,
                            "paused_until": self.paused_until.isoformat() if self.paused_until else None,
-                           "match": self.match},
+                           "match": self.match, **({"language": self.language} if self.language else {})},
                           ensure_ascii=False, sort_keys=True)
 
     @classmethod
@@ -69,7 +70,7 @@ class Preferences:
         match = d.get("match") or ("any" if cats and words else "narrow")
         return cls(cats, words, tuple(d.get("authors") or ()), d.get("max_papers"), d.get("frequency") or "daily",
                    date.fromisoformat(d["paused_until"]) if d.get("paused_until") else None,
-                   "any" if match == "any" else "narrow")
+                   "any" if match == "any" else "narrow", str(d.get("language") or ""))
 
 
 def split_list(value: str | Iterable[str] | None, *, limit: int = 50, item_max: int = 100) -> tuple[str, ...]:
@@ -125,16 +126,22 @@ def _frequency(value: str) -> Frequency:
 
 def parse(categories: Any = None, keywords: Any = None, authors: Any = None, max_papers: Any = None,
           frequency: Any = None, paused_until: date | None = None, *, allowed: Iterable[str] | None = None,
-          base: Preferences | None = None) -> Preferences:
-    """Preferences from form fields or CLI options; fields left None keep ``base``'s."""
+          base: Preferences | None = None, language: str | None = None,
+          languages: Iterable[str] = ()) -> Preferences:
+    """Preferences from form fields or CLI options; fields left None keep ``base``'s.
+    ``language`` must be one of ``languages`` (those [summaries] offers) or ""."""
     base = base or Preferences()
+    if language is not None and language != "" and language not in set(languages):
+        offered = ", ".join(languages) or "none"
+        raise BadPreference(f"summary language must be one of those offered ({offered}), not {collapse(language)[:20]!r}")
     return Preferences(
         base.categories if categories is None else _categories(categories, allowed),
         base.keywords if keywords is None else split_list(keywords),
         base.authors if authors is None else split_list(authors),
         base.max_papers if max_papers is None or max_papers == "" else _cap(max_papers),
         base.frequency if frequency in (None, "") else _frequency(str(frequency)),
-        base.paused_until if paused_until is None else paused_until)  # saved now: the current rule
+        base.paused_until if paused_until is None else paused_until,  # saved now: the current rule
+        language=base.language if language is None else language)
 
 
 def _word_pattern(phrase: str) -> re.Pattern[str]:

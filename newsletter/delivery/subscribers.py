@@ -140,16 +140,21 @@ def preferences_from_options(allowed: list[str], base: Preferences | None, categ
 
 def set_preferences(archive: Archive, address: str, allowed: list[str], now: datetime, *,
                     categories: str | None = None, keywords: str | None = None, authors: str | None = None,
-                    max_papers: int | None = None, frequency: str | None = None) -> Subscriber:
+                    max_papers: int | None = None, frequency: str | None = None, language: str | None = None,
+                    languages: list[str] | None = None) -> Subscriber:
     """Change a subscriber's preferences (options not given stay as they
-    are); the subscriber as now stored."""
+    are); the subscriber as now stored. ``language`` (of the AI summaries)
+    must be one of ``languages``."""
     store = SubscriberStore(archive)
     sub = store.get(address.strip())
     if sub is None:
         raise NewsletterError(f"{collapse(address)} is not a subscriber; add it with 'newsletter subscribers add'")
     prefs = preferences_from_options(allowed, sub.prefs, categories, keywords, authors, max_papers, frequency)
+    if language is not None:
+        prefs = parse(base=prefs or sub.prefs, language=language, languages=languages or [])
     if prefs is None:
-        raise NewsletterError("nothing to set: give --categories, --keywords, --authors, --max-papers or --frequency")
+        raise NewsletterError("nothing to set: give --categories, --keywords, --authors, --max-papers, --frequency "
+                              "or --language")
     store.set_prefs(sub.email, prefs, now)
     return dataclasses.replace(sub, prefs=prefs)
 

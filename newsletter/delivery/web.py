@@ -37,6 +37,7 @@ import jinja2
 from newsletter import config as config_mod
 from newsletter.categories import groups as category_groups
 from newsletter.errors import ConfigError, NewsletterError
+from newsletter.languages import language_name
 from newsletter.seams import utc_now
 from newsletter.store import Archive
 from newsletter.text import collapse
@@ -195,7 +196,8 @@ class Pages:
 
     def render(self, status: str, template: str, page_title: str, **context: Any) -> Response:
         html = self.ctx.templates.get_template(f"web/{template}").render(
-            page_title=page_title, title=self.ctx.title, site_url=self.ctx.cfg.site_url, **context)
+            page_title=page_title, title=self.ctx.title, site_url=self.ctx.cfg.site_url, language_name=language_name,
+            **context)
         data = html.encode("utf-8")
         self.start_response(status, [("Content-Type", "text/html; charset=utf-8"),
                                      ("Content-Length", str(len(data))), *HEADERS])

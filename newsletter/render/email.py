@@ -22,7 +22,7 @@ import css_inline
 import jinja2
 from mjml import mjml2html
 
-from newsletter.models import Issue, Post, RankedPaper, issue_url
+from newsletter.models import Figure, Issue, Post, RankedPaper, issue_url
 from newsletter.render.common import authors_short, figures_text, post_author, post_counts
 from newsletter.render.templates import bundled_dir, environment
 from newsletter.text import collapse, cut_at_word, strip_control
@@ -158,6 +158,24 @@ class PaperView:
     posts: tuple[PostView, ...]
     mailing_date: Any = None
     late: bool = False
+    summary: str = ""  # a language model's sentence (enrich), shown as such
+    image: ImageView | None = None
+
+
+@dataclass(frozen=True)
+class ImageView:
+    """A paper's figure as the email shows it: a JPEG on the site, sized to fit."""
+
+    url: str
+    width: int
+    height: int
+    alt: str
+
+    @classmethod
+    def of(cls, fig: Figure, site_url: str, title: str) -> "ImageView":
+        width = min(fig.width, 520 if fig.width >= fig.height else 240)
+        return cls(f"{site_url.rstrip('/')}/{fig.jpeg}", width, max(1, round(fig.height * width / fig.width)),
+                   f"{fig.what} of {title}")
 
 
 def paper_views(issue: Issue, shown: list[RankedPaper], s: EmailSettings) -> list[PaperView]:
@@ -171,7 +189,10 @@ def paper_views(issue: Issue, shown: list[RankedPaper], s: EmailSettings) -> lis
             figures=tuple(figures_text(f) for f in rp.figures), categories=", ".join(p.categories),
             abstract=cut_at_word(plain(p.abstract), s.abstract_chars) if p.abstract else "", posts=posts,
             mailing_date=issue.mailing_date(p.arxiv_id) if issue.week else None,
-            late=issue.is_late(p.arxiv_id) if issue.week else False))
+            late=issue.is_late(p.arxiv_id) if issue.week else False,
+            summary=collapse(issue.summaries.get(p.arxiv_id, "")),
+            image=ImageView.of(fig, s.site_url, plain(p.title) or p.arxiv_id) if (fig := issue.figures.get(p.arxiv_id))
+            else None))
     return out
 
 

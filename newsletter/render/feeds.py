@@ -91,15 +91,15 @@ class _Entry(FeedEntry):  # type: ignore[misc]  # feedgen has no type informatio
 class _Html:
     """Renders the HTML bodies with the (autoescaping) templates."""
 
-    def __init__(self, templates_dir: str | None):
+    def __init__(self, templates_dir: str | None, site_url: str):
         env = environment(templates_dir)
         self.globals = dict(clean=collapse, tex=plain, authors=authors_short, figures_text=figures_text,
-                            post_author=post_author, post_counts=post_counts)
+                            post_author=post_author, post_counts=post_counts, site_url=site_url)
         self.paper_t = env.get_template("feed_paper.html.j2")
         self.daily_t = env.get_template("feed_daily.html.j2")
 
-    def paper(self, rp: RankedPaper) -> str:
-        return strip_control(self.paper_t.render(rp=rp, **self.globals)).strip()
+    def paper(self, issue: Issue, rp: RankedPaper) -> str:
+        return strip_control(self.paper_t.render(issue=issue, rp=rp, **self.globals)).strip()
 
     def daily(self, issue: Issue, bodies: dict[str, str] | None = None) -> str:
         """The whole issue; ``bodies`` (the papers' HTML from ``paper``, a
@@ -215,9 +215,9 @@ def render_feeds(issues: list[Issue], s: FeedSettings, templates_dir: str | None
     """The six feed files for ``issues`` (newest first), as bytes by file name."""
     if not issues:
         return {}
-    html = _Html(templates_dir)
+    html = _Html(templates_dir, s.site_url)
     updated = max(i.created_at for i in issues).astimezone(timezone.utc)
-    paper_html = {(i.date, rp.paper.arxiv_id): html.paper(rp) for i in issues for rp in i.papers}
+    paper_html = {(i.date, rp.paper.arxiv_id): html.paper(i, rp) for i in issues for rp in i.papers}
     daily_html = {i.date: html.daily(i, {rp.paper.arxiv_id: paper_html[(i.date, rp.paper.arxiv_id)] for rp in i.papers})
                   for i in issues}
     out: dict[str, bytes] = {}
@@ -273,7 +273,7 @@ def render_digest_feeds(issues: list[Issue], s: FeedSettings, name: str, templat
     (the weekly issues' feeds; the daily digest is made with the paper feeds)."""
     if not issues:
         return {}
-    html = _Html(templates_dir)
+    html = _Html(templates_dir, s.site_url)
     updated = max(i.created_at for i in issues).astimezone(timezone.utc)
     bodies = {i.key: html.daily(i) for i in issues}
     out: dict[str, bytes] = {}

@@ -106,6 +106,15 @@ def teaser(abstract: str) -> str:
     return cut_at_word(text, TEASER) if len(text) > TEASER + 80 else ""
 
 
+def og_image(issue: Issue | None) -> dict[str, Any]:
+    """The issue's picture for link previews: its best-ranked paper's figure."""
+    for rp in issue.papers if issue else ():
+        fig = issue.figures.get(rp.paper.arxiv_id) if issue else None
+        if fig:
+            return {"og_image": fig, "og_alt": f"{fig.what} of {plain(rp.paper.title) or rp.paper.arxiv_id}"}
+    return {}
+
+
 class SiteRenderer:
     """Renders pages with the (autoescaping) site templates."""
 
@@ -113,8 +122,8 @@ class SiteRenderer:
         self.s = s
         self.env = environment(templates_dir)
         self.templates_dir = templates_dir
-        self.globals = dict(site=s, clean=collapse, tex=rich, teaser=teaser, authors=authors_short, figures_text=figures_text,
-                            post_author=post_author, post_counts=post_counts, source_name=source_label)
+        self.globals = dict(site=s, clean=collapse, tex=rich, plain=plain, teaser=teaser, authors=authors_short,
+                            figures_text=figures_text, post_author=post_author, post_counts=post_counts, source_name=source_label)
         self._bodies: dict[IssueKey, Any] = {}
         self._root_mark = f"root{os.urandom(12).hex()}/"  # no content can guess it
 
@@ -143,7 +152,7 @@ class SiteRenderer:
         path = f"{issue.slug}/index.html"
         return path, self._page("issue.html.j2", path, f"{collapse(issue.title)} {issue.key}",
                                 self._describe(issue), issue=issue, body=self.issue_body(issue), prev=prev, next=next_,
-                                og_type="article")
+                                og_type="article", **og_image(issue))
 
     def weeks_index(self, weeks: list[tuple[str, str]]) -> bytes:
         """weekly/index.html: every weekly issue, newest first."""
@@ -157,7 +166,7 @@ class SiteRenderer:
             months.setdefault(month_label(e.day), []).append(e)
         return self._page("index.html.j2", "index.html", self.s.title,
                           self._describe(latest) if latest else self.s.description,
-                          latest=latest, body=self.issue_body(latest) if latest else "",
+                          latest=latest, body=self.issue_body(latest) if latest else "", **og_image(latest),
                           recent_months=list(months.items()), weeks=(weeks or [])[:8])
 
     def archive(self, entries: list[IssueEntry]) -> bytes:
