@@ -25,6 +25,8 @@ from newsletter.sources import REGISTRY
 if TYPE_CHECKING:
     import requests
 
+    from newsletter.store import Archive
+
 DATA = Path(__file__).parent / "demo_data"
 DEMO_MARK = "# The configuration `newsletter demo` used"  # how the demo knows its own folder
 
@@ -164,6 +166,7 @@ def run(folder: Path, *, force: bool = False) -> DemoSummary:
             cfg = demo_config(folder.resolve(), d)
             seams = Seams(now=_clock(d.now), sleep=lambda s: None, env=d.env, session_factory=session_factory(cfg, d))
             lines.append(fetch_day(cfg, d.day, archive, seams).line())
+            enrich_demo_day(cfg, d, archive)
         for d in days:
             files += build_day(base, d.day, archive).files
         for d in days:
@@ -176,6 +179,20 @@ def run(folder: Path, *, force: bool = False) -> DemoSummary:
     return DemoSummary(files, f"Demo: {'; '.join(lines)}. {len(files)} files written under {folder}/ "
                               "(posts in content/, feeds/, email/, the website in site/)",
                        f"newsletter --config {config_path} preview")
+
+
+def enrich_demo_day(cfg: config_mod.Config, d: DemoDay, archive: Archive) -> None:
+    """The enrich stage on stand-in PDFs (``enrich/standin.py``): arXiv's HTML
+    has no recording (404), so each figure is drawn from its "PDF"."""
+    from newsletter.enrich import enrich_day
+    from newsletter.enrich.standin import standin_pdf
+    from newsletter.issues import ranked_papers
+    from newsletter.seams import Seams
+
+    pdfs = [Recording(f"{cfg.arxiv.pdf_url.rstrip('/')}/{r.paper.arxiv_id}", None, content_type="application/pdf",
+                      body=standin_pdf(r.paper)) for r in ranked_papers(cfg, archive, d.day)]
+    seams = Seams(now=_clock(d.now), sleep=lambda s: None, env=d.env, session_factory=lambda: replay_session(pdfs))
+    enrich_day(cfg, d.day, archive, seams)
 
 
 def _clock(now: datetime) -> Callable[[], datetime]:
