@@ -404,3 +404,30 @@ def test_readers_get_summaries_in_the_language_they_chose(tmp_path):
     assert "Ein schnelleres Sortierverfahren. (AI summary)" in texts["de@example.org"]
     assert "A faster sorting method. (AI summary)" in texts["en@example.org"]
     assert "Sortierverfahren" not in texts["en@example.org"]
+
+
+def test_run_publishes_the_figure_and_the_next_run_fetches_none(tmp_path):
+    from arxiv_atom import feed
+    from conftest import only_sources
+    from newsletter import mailing
+    from newsletter.fetch import import_signals
+    from newsletter.pipeline import run_day
+
+    window = mailing.submission_window(D)
+    api = feed([(paper(A, title="Paper A"), window.start + timedelta(hours=1))]).encode()
+    with Loopback(routes(**{"/api/query": (200, {"Content-Type": "application/atom+xml"}, api)})) as server:
+        cfg = make_config(tmp_path, sources=only_sources(), newsletter={"site_url": "https://hot.example.org"},
+                          arxiv={"api_url": f"{server.url}/api/query", "rss_url": f"{server.url}/rss",
+                                 "html_url": f"{server.url}/html", "pdf_url": f"{server.url}/pdf"})
+        now = mailing.announced_at(D) + timedelta(days=3)
+        run_seams = Seams(now=lambda: now, env={}, sleep=lambda s: None)
+        with Archive(cfg.store_path) as a:
+            import_signals(a, f"arxiv,source,score\n{A},mastodon,120\n", "signals.csv", now)
+            first = run_day(cfg, D, a, run_seams, send=False)
+            fetched_figures = [p for p in server.paths() if not p.startswith("/api/")]
+            second = run_day(cfg, D, a, run_seams, send=False)
+    assert "figures: 1 of 1 (1 new); summaries: off; 2 requests" in first.line()  # the redirect is followed
+    assert fetched_figures == [f"/html/{A}", f"/html/{A}v2/", f"/html/{A}v2/x1.png"]
+    assert "figures: 1 of 1; summaries: off; 0 requests" in second.line()
+    assert [p for p in server.paths() if not p.startswith("/api/")] == fetched_figures
+    assert list((cfg.site_dir / "media").glob(f"{A}-*.webp"))
