@@ -239,3 +239,17 @@ def test_preview_serves_both_parts_on_loopback(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_date_is_said_once_and_hidden_papers_are_a_link_away(tmp_path):
+    issue, cfg = issue_from_post(tmp_path, "2021-06-16", paper_count=500)
+    e = render_email(issue, EmailSettings.from_config(cfg))
+    doc = lxml.html.fromstring(e.html)
+    visible = " ".join(doc.xpath("//body//text()[not(ancestor::*[@class='preheader'])]"))
+    assert visible.count("2021-06-16") == 0 and visible.count("Wednesday 16 June 2021") == 1
+    hidden = len(issue.papers) - 20
+    (more,) = doc.xpath("//p[@class='more']/a")
+    assert more.text == f"+{hidden} more hot papers on the web" and more.get("href").endswith("/hot-papers-2021-06-16/")
+    assert f"+{hidden} more hot papers on the web: https://" in e.text
+    whole = render_email(issue, replace(EmailSettings.from_config(cfg), max_papers=100))
+    assert "more hot paper" not in whole.html and "more hot paper" not in whole.text
