@@ -51,7 +51,8 @@ def _paper(d: dict[str, Any]) -> Paper:
 
 def _post(d: dict[str, Any]) -> Post:
     return Post(**{**d, "created_at": from_iso(d.get("created_at")),
-                   "collected_at": from_iso_required(d["collected_at"]), "arxiv_ids": tuple(d["arxiv_ids"])})
+                   "collected_at": from_iso_required(d["collected_at"]), "arxiv_ids": tuple(d["arxiv_ids"]),
+                   "links": tuple(tuple(x) for x in d.get("links", ()))})
 
 
 def _figures(d: dict[str, Any]) -> SourceFigures:

@@ -85,6 +85,9 @@ class Post:
     collected_at: datetime
     arxiv_ids: tuple[str, ...] = ()
     embed_html: str | None = None
+    # the short links in ``text`` with what they stand for: (short, expanded, display),
+    # e.g. ("https://t.co/Ld2067ltiV", "https://arxiv.org/abs/2106.08254", "arxiv.org/abs/2106.08254")
+    links: tuple[tuple[str, str, str], ...] = ()
 
     def metric(self, name: str) -> int:
         """A figure; anything but a plausible count (an archive written by an

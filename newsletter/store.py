@@ -124,6 +124,8 @@ MIGRATIONS = [
         DELETE FROM ranked_days WHERE day IN (OLD.day, NEW.day);
     END;
     """,
+    # what a post's short links stand for (X's entities.urls), JSON [[short, expanded, display], ...]
+    "ALTER TABLE posts ADD COLUMN links TEXT NOT NULL DEFAULT '[]';",
 ]
 
 
@@ -162,6 +164,14 @@ def _use_wal(db: sqlite3.Connection, wait: float = 30.0) -> None:
                 raise
             time.sleep(delay)
             delay = min(delay * 2, 0.2)
+
+
+def _links(value: str) -> tuple[tuple[str, str, str], ...]:
+    try:
+        items = json.loads(value or "[]")
+    except ValueError:
+        return ()
+    return tuple((str(a), str(b), str(c)) for a, b, c in (x for x in items if isinstance(x, list) and len(x) == 3))
 
 
 class Archive:
@@ -242,14 +252,15 @@ class Archive:
         posts = list(posts)
         with self.transaction():
             self.db.executemany(
-                """INSERT INTO posts VALUES (?,?,?,?,?,?,?,?,?,?)
-                ON CONFLICT(source, post_id) DO UPDATE SET url=excluded.url,
+                """INSERT INTO posts VALUES (?,?,?,?,?,?,?,?,?,?,?)
+                ON CONFLICT(source, post_id) DO UPDATE SET url=excluded.url, links=excluded.links,
                   author_handle=excluded.author_handle, author_name=excluded.author_name,
                   text=excluded.text, created_at=excluded.created_at, metrics=excluded.metrics,
                   collected_at=excluded.collected_at,
                   embed_html=COALESCE(excluded.embed_html, posts.embed_html)""",
                 [(p.source, p.post_id, p.url, p.author_handle, p.author_name, p.text, to_iso(p.created_at),
-                  json.dumps(p.metrics, sort_keys=True), to_iso(p.collected_at), p.embed_html) for p in posts],
+                  json.dumps(p.metrics, sort_keys=True), to_iso(p.collected_at), p.embed_html,
+                  json.dumps([list(x) for x in p.links])) for p in posts],
             )
             self.db.executemany("INSERT OR IGNORE INTO post_papers VALUES (?,?,?)",
                                 [(p.source, p.post_id, arxiv_id) for p in posts for arxiv_id in p.arxiv_ids])
@@ -271,7 +282,7 @@ class Archive:
                 source=r["source"], post_id=r["post_id"], url=r["url"], author_handle=r["author_handle"],
                 author_name=r["author_name"], text=r["text"], created_at=from_iso(r["created_at"]),
                 metrics=json.loads(r["metrics"]), collected_at=from_iso_required(r["collected_at"]),
-                arxiv_ids=tuple(sorted(r["ids"].split(" "))), embed_html=r["embed_html"],
+                arxiv_ids=tuple(sorted(r["ids"].split(" "))), embed_html=r["embed_html"], links=_links(r["links"]),
             )
             for r in rows
         ]

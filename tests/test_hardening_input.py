@@ -287,7 +287,7 @@ def test_imported_signals_are_validated_and_an_old_absurd_row_cannot_break_build
         a.save_day_papers(D, [paper("2607.00001")])
         a.save_posts([xpost(1, "2607.00001", likes=80)])
         a.save_issue(D, NOW, 1)
-        a.db.execute("INSERT INTO posts VALUES ('lab','z','','','','',NULL,?,?,NULL)",
+        a.db.execute("INSERT INTO posts VALUES ('lab','z','','','','',NULL,?,?,NULL,'[]')",
                      (json.dumps({"score": 10**401}), NOW.isoformat()))
         a.db.execute("INSERT INTO post_papers VALUES ('lab','z','2607.00001')")
         assert build_day(cfg, D, a).ranked == 1

@@ -59,6 +59,22 @@ def _links(tweet: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
+def short_links(tweet: dict[str, Any]) -> tuple[tuple[str, str, str], ...]:
+    """What the tweet's t.co links stand for, from ``entities.urls``: only
+    those whose short form is in the text, with an http(s) target."""
+    entities = tweet.get("entities")
+    urls = entities.get("urls") if isinstance(entities, dict) else None
+    body = str(tweet.get("text") or "")
+    out = []
+    for u in urls if isinstance(urls, list) else []:
+        if not isinstance(u, dict):
+            continue
+        short, target = text(u.get("url")), text(u.get("unwound_url") or u.get("expanded_url"))
+        if short and short in body and target.lower().startswith(("https://", "http://")) and len(target) < 2000:
+            out.append((short, target, text(u.get("display_url"))[:100]))
+    return tuple(dict.fromkeys(out))
+
+
 def _post(tweet: dict[str, Any], users: dict[Any, dict[str, Any]], collected_at: datetime) -> Post | None:
     if not isinstance(tweet, dict) or _is_retweet(tweet):
         return None
@@ -90,6 +106,7 @@ def _post(tweet: dict[str, Any], users: dict[Any, dict[str, Any]], collected_at:
         },
         collected_at=collected_at,
         arxiv_ids=tuple(ids),
+        links=short_links(tweet),
     )
 
 
@@ -175,6 +192,10 @@ def fetch_oembed(ctx: EmbedContext, post: Post) -> str | None:
 
 SOURCE = Source(
     name="x",
+    badge="X",
+    picture_links=r"^(https?://)?(pic\.twitter\.com/|(www\.)?(twitter|x)\.com/\w+/status/\d+/(photo|video)/)",
+    bare_links=r"\bpic\.twitter\.com/\w+",
+    icon="M3 3l10 10M13 3L3 13",
     label="X",
     config=XConfig,
     score=("retweets", "likes"),
