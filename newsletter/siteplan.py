@@ -18,7 +18,7 @@ from newsletter.issues import IssueCache
 from newsletter.store import Archive
 
 if TYPE_CHECKING:
-    from newsletter.models import Issue
+    from newsletter.models import Issue, Post
     from newsletter.render.site import IssueEntry, PaperEntry, SiteRenderer
 
     Hits = dict[str, list[tuple[IssueEntry, PaperEntry]]]
@@ -127,7 +127,8 @@ def _site_pages(prep: SitePrep, cfg: Config, archive: Archive, cache: IssueCache
 
     r, site, entries = prep.renderer, cfg.site_dir, prep.entries
     jobs = _page_jobs(prep, site, cache, changed)
-    out = issue_pages(r, cache, jobs)
+    posts = {d: posts_by_paper(archive, d) for d, _, _ in jobs}
+    out = issue_pages(r, cache, jobs, posts, appearances(entries))
     out.update(media_files(archive, [cache.issues[d] for d, _, _ in jobs]))
     weeks = [w for w in archive.weeks() if (site / "weekly" / w / "index.html").exists() or w in built_weeks]
     out["index.html"] = r.index(cache.get(entries[0].day) if entries else None, entries, weeks)
@@ -173,10 +174,36 @@ def media_files(archive: Archive, issues: Iterable[Issue]) -> dict[str, bytes]:
     return MediaStore(archive).figure_files(f for issue in issues for f in issue.figures.values())
 
 
-def issue_pages(r: SiteRenderer, cache: IssueCache, jobs: list[PageJob]) -> dict[str, bytes]:
-    """Issue pages; a first build of a large archive renders them on every core."""
+def posts_by_paper(archive: Archive, day: date) -> dict[str, list[Post]]:
+    """Every archived post on a day's papers, by paper (for the charts)."""
+    out: dict[str, list[Post]] = {}
+    for post in archive.day_posts(day):
+        for arxiv_id in post.arxiv_ids:
+            out.setdefault(arxiv_id, []).append(post)
+    return out
+
+
+def appearances(entries: list[IssueEntry]) -> dict[str, list[tuple[IssueEntry, PaperEntry]]]:
+    """Where each paper appeared: its issues and ranks there, oldest first."""
+    out: dict[str, list[tuple[IssueEntry, PaperEntry]]] = {}
+    for e in reversed(entries):
+        for p in e.papers:
+            out.setdefault(p.arxiv_id, []).append((e, p))
+    return out
+
+
+def issue_pages(r: SiteRenderer, cache: IssueCache, jobs: list[PageJob], posts: dict[date, dict[str, list[Post]]],
+                where: dict[str, list[tuple[IssueEntry, PaperEntry]]]) -> dict[str, bytes]:
+    """Issue pages and their papers' pages; a first build of a large archive
+    renders them on every core."""
     def render(chunk: list[PageJob]) -> list[tuple[str, bytes]]:
-        return [r.issue_page(cache.issues[d], prev, next_) for d, prev, next_ in chunk]
+        out = []
+        for d, prev, next_ in chunk:
+            issue, day_posts = cache.issues[d], posts[d]
+            out.append(r.issue_page(issue, prev, next_, day_posts))
+            out += [r.paper_page(issue, rp, where.get(rp.paper.arxiv_id, []), day_posts.get(rp.paper.arxiv_id, []))
+                    for rp in issue.papers]
+        return out
 
     return dict(parallel.map_forked(render, jobs))
 

@@ -27,6 +27,7 @@ from newsletter.sources.base import NullReporter, Reporter
 from newsletter.store import Archive
 
 if TYPE_CHECKING:
+    from newsletter.render.site import SiteRenderer
     from newsletter.delivery.send import DryRunSummary, SendSummary
     from newsletter.delivery.smtp import Mailer
 
@@ -178,6 +179,24 @@ def build_week(cfg: Config, day: date, archive: Archive) -> BuildSummary:
     return BuildSummary(issue.key, paths, len(issue.papers), late=len(issue.late))
 
 
+def late_paper_pages(r: SiteRenderer, archive: Archive, issue: Issue) -> dict[str, bytes]:
+    """The pages of the week's late bloomers (in no daily issue, so without a
+    page yet), with their charts."""
+    from newsletter.siteplan import posts_by_paper
+
+    out: dict[str, bytes] = {}
+    posts: dict[date, dict[str, list[Post]]] = {}
+    for rp in issue.papers:
+        day = issue.mailing_date(rp.paper.arxiv_id)
+        if not issue.is_late(rp.paper.arxiv_id) or day is None:
+            continue
+        if day not in posts:
+            posts[day] = posts_by_paper(archive, day)
+        path, page = r.paper_page(issue, rp, [], posts[day].get(rp.paper.arxiv_id, []))
+        out[path] = page
+    return out
+
+
 def _render_week(cfg: Config, archive: Archive, issue: Issue) -> tuple[dict[Path, str | bytes], dict[Path, bytes]]:
     from newsletter.render.email import EmailSettings, render_email
     from newsletter.render.feeds import FeedSettings, render_digest_feeds
@@ -193,6 +212,7 @@ def _render_week(cfg: Config, archive: Archive, issue: Issue) -> tuple[dict[Path
     path, page = r.issue_page(issue, None, None)
     site_files = {cfg.site_dir / path: page, cfg.site_dir / "weekly" / "index.html": r.weeks_index(week_entries(weeks))}
     site_files.update({cfg.site_dir / p: d for p, d in media_files(archive, [issue]).items()})
+    site_files.update({cfg.site_dir / p: d for p, d in late_paper_pages(r, archive, issue).items()})
     outputs.update({cfg.feeds_dir / name: data for name, data in feeds.items()})
     outputs[cfg.email_dir / f"{issue.key}.html"] = email.html
     outputs[cfg.email_dir / f"{issue.key}.txt"] = email.text

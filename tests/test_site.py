@@ -226,7 +226,8 @@ def test_hostile_text_is_text_and_the_oembed_html_is_not_used(site):
     assert as_read in doc.xpath("string(//article[@class='paper']//h2/a)")
     assert doc.xpath("//article[@class='paper']//h2/a/*[local-name()='math']")
     assert "<img src=x onerror=alert(1)> read" in doc.xpath("string(//blockquote[@class='quote']/p)")
-    assert not doc.xpath("//article//script | //article//img[not(ancestor::figure)] | //article//td")
+    assert not doc.xpath("//article//script | //article//img[not(ancestor::figure)] | "
+                         "//article//td[not(ancestor::table[@class='chart-table'])]")
     index = json.loads((site.site_dir / "search.json").read_text())
     assert any(item["t"] == as_read for item in index)
 
@@ -272,15 +273,17 @@ def test_adding_a_day_rewrites_only_what_changed(tmp_path):
     changed = {k for k in after if before.get(k) != after[k]}
     touched = {str(p.relative_to(cfg.site_dir)) for p, m in mtimes.items() if p.stat().st_mtime_ns != m}
     assert touched == changed - {k for k in changed if k not in before}  # unchanged bytes are not rewritten
-    new_cats = {c for p in hotpapers.parse((FIXTURES / "hotpapers" / "2021-06-30---Hot-Papers.md").read_text()).papers
-                for c in p.categories}
+    new_papers = hotpapers.parse((FIXTURES / "hotpapers" / "2021-06-30---Hot-Papers.md").read_text()).papers
+    new_cats = {c for p in new_papers for c in p.categories}
     allowed = {"hot-papers-2021-06-30/index.html", "hot-papers-2021-06-16/index.html", "index.html",
                "archive/index.html", "archive/2021-06/index.html", "category/index.html", "sitemap.xml",
                "search.json"} | {f"category/{c}/index.html" for c in new_cats} | \
         {f"category/{c}/2021/index.html" for c in new_cats} | \
         {f"feeds/category/{c}.{k}" for c in new_cats for k in ("atom", "rss")} | \
-        {f"feeds/{f}.{k}" for f in ("papers", "daily") for k in ("atom", "rss", "json")}
+        {f"feeds/{f}.{k}" for f in ("papers", "daily") for k in ("atom", "rss", "json")} | \
+        {f"paper/{p.arxiv_id}/index.html" for p in new_papers}
     assert changed <= allowed, changed - allowed
+    assert {f"paper/{p.arxiv_id}/index.html" for p in new_papers} & changed  # the new day's papers have pages
     assert "hot-papers-2021-06-30/index.html" in changed and "hot-papers-2021-06-16/index.html" in changed
     assert "hot-papers-2021-06-02/index.html" not in changed  # not a neighbour
 
@@ -307,7 +310,7 @@ def origin(site):
 
 
 PAGES = ["", "hot-papers-2021-06-16/", "hot-papers-2021-07-01/", "category/cs.LG/", "category/", "archive/",
-         "archive/2021-06/", "subscribe/", "404.html"]
+         "archive/2021-06/", "subscribe/", "404.html", "paper/2106.08254/", "paper/2107.00001/"]
 
 
 @pytest.mark.skipif(not AXE.exists(), reason="axe-core missing (.ci/run installs it)")

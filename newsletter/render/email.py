@@ -23,7 +23,7 @@ import jinja2
 from mjml import mjml2html
 
 from newsletter.models import Figure, Issue, Post, RankedPaper, issue_url
-from newsletter.render.common import authors_short, figures_text, post_author, post_counts
+from newsletter.render.common import authors_short, figures_text, post_author, post_counts, post_html, post_plain
 from newsletter.render.templates import bundled_dir, environment
 from newsletter.text import collapse, cut_at_word, strip_control
 from newsletter.render.tex import plain
@@ -135,10 +135,11 @@ def _css_path(templates_dir: str | None) -> str:
 
 @dataclass(frozen=True)
 class PostView:
-    text: str
+    text: str  # for the text part: links in full
     author: str
     counts: str
     url: str
+    html: Any = ""  # for the HTML part: links expanded and linked (Markup)
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,7 @@ def paper_views(issue: Issue, shown: list[RankedPaper], s: EmailSettings) -> lis
     out = []
     for rp in shown:
         p = rp.paper
-        posts = tuple(PostView(collapse(x.text), post_author(x), post_counts(x), x.url)
+        posts = tuple(PostView(post_plain(x), post_author(x), post_counts(x), x.url, post_html(x))
                       for x in rp.displayed_posts[: s.posts_per_paper])
         out.append(PaperView(
             rp, rp.rank, p.abs_url, p.pdf_url, title=plain(p.title), authors=authors_short(p.authors),

@@ -21,7 +21,7 @@ from feedgen.feed import FeedGenerator
 
 from newsletter import __version__
 from newsletter.models import Issue, RankedPaper, issue_url, paper_url
-from newsletter.render.common import authors_short, figures_text, post_author, post_counts
+from newsletter.render.common import authors_short, figures_text, post_author, post_counts, post_html
 from newsletter.render.templates import environment
 from newsletter.text import collapse, strip_control
 from newsletter.render.tex import plain
@@ -94,7 +94,7 @@ class _Html:
     def __init__(self, templates_dir: str | None, site_url: str):
         env = environment(templates_dir)
         self.globals = dict(clean=collapse, tex=plain, authors=authors_short, figures_text=figures_text,
-                            post_author=post_author, post_counts=post_counts, site_url=site_url)
+                            post_author=post_author, post_counts=post_counts, post_html=post_html, site_url=site_url)
         self.paper_t = env.get_template("feed_paper.html.j2")
         self.daily_t = env.get_template("feed_daily.html.j2")
 

@@ -10,16 +10,22 @@ import html
 import json
 import os
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
+from markupsafe import Markup
+
 from newsletter.categories import groups as category_groups
 from newsletter.categories import name as category_name
-from newsletter.models import Issue, IssueKey
-from newsletter.render.common import authors_short, figures_text, post_author, post_counts, source_label
+from newsletter.mailing import announced_at
+from newsletter.models import Issue, IssueKey, Post, RankedPaper
+from newsletter.render.chart import Line, cumulative
+from newsletter.render.chart import figure as chart_figure
+from newsletter.render.common import (authors_short, badge, figures_text, icon_id, icons, post_author, post_counts,
+                                      post_html, source_label)
 from newsletter.render.templates import bundled_dir, environment
 from newsletter.text import collapse, cut_at_word, strip_control
 from newsletter.render.tex import plain, rich
@@ -29,7 +35,7 @@ if TYPE_CHECKING:
 
 INDEX_RECENT = 30  # previous issues listed on the front page; the rest are in archive/
 CATEGORY_RECENT = 100  # hot papers on a category's page; older ones on its pages by year
-TEASER = 260  # characters of an abstract shown before "Full abstract": about three lines
+TEASER = 200  # characters of a long abstract a card shows (about three lines)
 STATIC = ("style.css", "search.js")
 
 
@@ -80,12 +86,15 @@ class SiteSettings:
     web_url: str
     description: str
     category_choices: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...]  # grouped (categories.groups)
+    html_url: str = "https://arxiv.org/html"  # papers' HTML renderings ([arxiv] html_url)
+    window_hours: float = 48.0  # what a chart covers at least
 
     @classmethod
     def from_config(cls, cfg: Config) -> "SiteSettings":
         return cls(title=collapse(cfg.title), site_url=cfg.site_url, web_url=cfg.delivery.web_url.rstrip("/"),
                    description="The arXiv papers people talked about, ranked by their attention on social media.",
-                   category_choices=tuple((t, h, tuple(c)) for t, h, c in category_groups(cfg.categories)))
+                   category_choices=tuple((t, h, tuple(c)) for t, h, c in category_groups(cfg.categories)),
+                   html_url=cfg.arxiv.html_url.rstrip("/"), window_hours=cfg.window_hours)
 
 
 def month_key(d: date) -> str:
@@ -115,6 +124,30 @@ def og_image(issue: Issue | None) -> dict[str, Any]:
     return {}
 
 
+def issue_chart(issue: Issue, posts: Mapping[str, Sequence[Post]], window: float) -> str:
+    """Cumulative attention of the issue's top ten papers."""
+    start = announced_at(issue.date)
+    lines = [Line(str(rp.rank), f"{rp.rank}. {cut_at_word(plain(rp.paper.title) or rp.paper.arxiv_id, 48)}",
+                  cumulative(posts.get(rp.paper.arxiv_id, ()), start), short=f"#{rp.rank}:")
+             for rp in issue.papers[:10]]
+    return chart_figure(lines, window, f"Attention to the top {len(lines)} papers of {issue.date.isoformat()}",
+                        f"chart-{issue.key}", "Each paper's points (all sources)")
+
+
+def paper_chart(issue: Issue, rp: RankedPaper, posts: Sequence[Post], window: float) -> str:
+    """Cumulative attention to one paper, one line per source."""
+    day = issue.mailing_date(rp.paper.arxiv_id) if issue.week else issue.date
+    if day is None:
+        return ""
+    by_source: dict[str, list[Post]] = defaultdict(list)
+    for post in posts:
+        by_source[post.source].append(post)
+    start = announced_at(day)
+    lines = [Line(src, source_label(src), cumulative(ps, start)) for src, ps in sorted(by_source.items())]
+    return chart_figure(lines, window, f"Attention to arXiv:{rp.paper.arxiv_id} over time", "chart-paper",
+                        "Points per source")
+
+
 class SiteRenderer:
     """Renders pages with the (autoescaping) site templates."""
 
@@ -123,7 +156,8 @@ class SiteRenderer:
         self.env = environment(templates_dir)
         self.templates_dir = templates_dir
         self.globals = dict(site=s, clean=collapse, tex=rich, plain=plain, teaser=teaser, authors=authors_short,
-                            figures_text=figures_text, post_author=post_author, post_counts=post_counts, source_name=source_label)
+                            figures_text=figures_text, badge=badge, icon_id=icon_id, icons=icons(),
+                            post_html=post_html, post_author=post_author, post_counts=post_counts, source_name=source_label)
         self._bodies: dict[IssueKey, Any] = {}
         self._root_mark = f"root{os.urandom(12).hex()}/"  # no content can guess it
 
@@ -148,11 +182,26 @@ class SiteRenderer:
         titles = "; ".join(plain(rp.paper.title) for rp in issue.papers[:3])
         return f"{len(issue.papers)} hot papers of {issue.date.isoformat()}: {titles}"
 
-    def issue_page(self, issue: Issue, prev: IssueEntry | None, next_: IssueEntry | None) -> tuple[str, bytes]:
+    def issue_page(self, issue: Issue, prev: IssueEntry | None, next_: IssueEntry | None,
+                   posts: Mapping[str, Sequence[Post]] | None = None) -> tuple[str, bytes]:
+        """An issue's page; with its papers' ``posts``, the chart of its top ten."""
         path = f"{issue.slug}/index.html"
+        chart = issue_chart(issue, posts, self.s.window_hours) if posts is not None and not issue.week else ""
         return path, self._page("issue.html.j2", path, f"{collapse(issue.title)} {issue.key}",
                                 self._describe(issue), issue=issue, body=self.issue_body(issue), prev=prev, next=next_,
-                                og_type="article", **og_image(issue))
+                                og_type="article", chart=Markup(chart), wide=True, **og_image(issue))
+
+    def paper_page(self, issue: Issue, rp: RankedPaper, appearances: Sequence[tuple[IssueEntry, PaperEntry]],
+                   posts: Sequence[Post]) -> tuple[str, bytes]:
+        """``paper/ID/``: the paper in full, where it appeared, its attention and its posts."""
+        p = rp.paper
+        path = f"paper/{p.arxiv_id}/index.html"
+        fig = issue.figures.get(p.arxiv_id)
+        image = {"og_image": fig, "og_alt": f"{fig.what} of {plain(p.title) or p.arxiv_id}"} if fig else og_image(issue)
+        return path, self._page("paper.html.j2", path, plain(p.title) or p.arxiv_id,
+                                plain(p.abstract) or self.s.description, issue=issue, rp=rp, appearances=appearances,
+                                chart=Markup(paper_chart(issue, rp, posts, self.s.window_hours)), og_type="article",
+                                **image)
 
     def weeks_index(self, weeks: list[tuple[str, str]]) -> bytes:
         """weekly/index.html: every weekly issue, newest first."""
@@ -166,7 +215,7 @@ class SiteRenderer:
             months.setdefault(month_label(e.day), []).append(e)
         return self._page("index.html.j2", "index.html", self.s.title,
                           self._describe(latest) if latest else self.s.description,
-                          latest=latest, body=self.issue_body(latest) if latest else "", **og_image(latest),
+                          latest=latest, body=self.issue_body(latest) if latest else "", wide=True, **og_image(latest),
                           recent_months=list(months.items()), weeks=(weeks or [])[:8])
 
     def archive(self, entries: list[IssueEntry]) -> bytes:

@@ -94,3 +94,7 @@ class Source:
     order: int = 1  # a paper's figures are listed by this, lower first, then by name
     post_tag: str = ""  # the tag the Markdown post's front matter gets when the issue has this source's figures
     paper_paths: tuple[str, ...] = ()  # regexes of this service's pages of an arXiv paper ("host/papers")
+    badge: str = ""  # the short name of its attention badge ("HN"); default: the label
+    icon: str = ""  # its badge's icon: SVG path data in a 16×16 box, drawn as a 1.6 px stroke
+    picture_links: str = ""  # a regex of its links to pictures, shown as "[image]"
+    bare_links: str = ""  # a regex of links its posts write without a scheme (still links)

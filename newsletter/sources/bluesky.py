@@ -145,6 +145,8 @@ def collect(ctx: SourceContext) -> SearchResult:
 
 SOURCE = Source(
     name="bluesky",
+    badge="Bluesky",
+    icon="M8 8C6.5 4.5 3.5 2.5 2.3 3.3S2.5 8.6 5 9.3C3.2 10.3 3.8 12.9 5.6 12.5S8 10 8 8zM8 8c1.5-3.5 4.5-5.5 5.7-4.7S13.5 8.6 11 9.3c1.8 1 1.2 3.6-.6 3.2S8 10 8 8z",
     label="Bluesky",
     config=BlueskyConfig,
     score=("reposts", "likes"),

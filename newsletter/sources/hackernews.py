@@ -89,6 +89,8 @@ def collect(ctx: SourceContext) -> SearchResult:
 
 SOURCE = Source(
     name="hackernews",
+    badge="HN",
+    icon="M1.5 1.5h13v13h-13zM4.5 4l3.5 4.5L11.5 4M8 8.5V12.5",
     label="Hacker News",
     config=HNConfig,
     score=("points",),

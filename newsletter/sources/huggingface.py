@@ -96,6 +96,8 @@ def collect(ctx: SourceContext) -> SearchResult:
 
 SOURCE = Source(
     name="huggingface",
+    badge="HF",
+    icon="M8 1.5a6.5 6.5 0 1 0 .01 0zM5 9.5q3 3 6 0M5.8 6.2v.6M10.2 6.2v.6",
     label="Hugging Face",
     config=HFConfig,
     score=("upvotes",),

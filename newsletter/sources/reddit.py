@@ -159,6 +159,8 @@ def _respect_budget(ctx: SourceContext, headers: Any) -> None:
 
 SOURCE = Source(
     name="reddit",
+    badge="Reddit",
+    icon="M2.5 9.7a5.5 3.8 0 1 0 11 0a5.5 3.8 0 1 0-11 0M8 5.9l1-3.6 3 .7M6 9.2v.4M10 9.2v.4M6 11.6q2 1.2 4 0",
     label="Reddit",
     config=RedditConfig,
     score=("score", "comments"),
