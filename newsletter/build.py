@@ -54,6 +54,10 @@ def write_outputs(cfg: Config, outputs: dict[Path, str | bytes], site: SitePlan 
         if site is None:
             return paths, 0
         written = [path for path, data in site.files.items() if write_if_changed(path, data)]
+        if cfg.output.search and any(p.suffix == ".html" for p in written):
+            from newsletter.sitesearch import index_site
+
+            index_site(cfg.site_dir)
     return paths + written, len(site.files) - len(written)
 
 

@@ -121,6 +121,7 @@ class OutputConfig:
     email_dir: str = setting("email", nonempty=True)
     site_dir: str = setting("site", "the website: publish this folder as it is", nonempty=True)
     templates_dir: str = setting("", "a folder whose templates override the bundled ones")
+    search: bool = setting(True, "index the site for its search page with Pagefind after each build")
 
 
 @dataclass(frozen=True)

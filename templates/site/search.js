@@ -1,41 +1,37 @@
-// Optional search over search.json (titles, authors, ids); the site reads fully without it.
-(function () {
-  "use strict";
-  var box = document.getElementById("search");
-  var input = document.getElementById("q");
-  var list = document.getElementById("results");
-  if (!box || !input || !list || !window.fetch) { return; }
-  box.hidden = false;
-  var index = null;
-  function load() {
-    if (index) { return Promise.resolve(index); }
-    return fetch("search.json").then(function (r) { return r.json(); }).then(function (d) { index = d; return d; });
+// The search page: Pagefind's index (made by the build under pagefind/), loaded
+// chunk by chunk as a query needs it. Everything shown is set as text.
+const params = new URLSearchParams(location.search);
+const query = (params.get("q") || "").trim();
+const input = document.getElementById("q");
+const status = document.getElementById("status");
+const list = document.getElementById("results");
+if (input && status && list) {
+  input.value = query;
+  status.textContent = query ? "Searching\u2026" : "";
+  if (query) { run(); }
+}
+
+async function run() {
+  try {
+    const pagefind = await import(new URL(list.dataset.root + "pagefind/pagefind.js", location.href).href);
+    const found = await pagefind.search(query);
+    const results = await Promise.all(found.results.slice(0, 50).map((r) => r.data()));
+    results.sort((a, b) => (b.meta.kind === "paper") - (a.meta.kind === "paper"));
+    for (const r of results) {
+      const li = document.createElement("li");
+      const a = document.createElement("a");
+      a.href = r.url;
+      a.textContent = r.meta.title || r.url;
+      li.appendChild(a);
+      const p = document.createElement("p");
+      p.textContent = r.excerpt.replace(/<[^>]*>/g, "").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, "\"").replace(/&#39;/g, "'").replace(/&amp;/g, "&");
+      li.appendChild(p);
+      list.appendChild(li);
+    }
+    status.textContent = results.length
+      ? `${found.results.length} result${found.results.length === 1 ? "" : "s"} for \u201c${query}\u201d.`
+      : `No papers match \u201c${query}\u201d.`;
+  } catch (e) {
+    status.textContent = "Search is not available here; browse all issues instead.";
   }
-  function show(query) {
-    var q = query.trim().toLowerCase();
-    while (list.firstChild) { list.removeChild(list.firstChild); }
-    if (q.length < 2) { return; }
-    load().then(function (items) {
-      var shown = 0;
-      for (var i = 0; i < items.length && shown < 30; i++) {
-        var it = items[i];
-        if ((it.t + " " + it.a + " " + it.id).toLowerCase().indexOf(q) === -1) { continue; }
-        var li = document.createElement("li");
-        var a = document.createElement("a");
-        a.href = it.u;
-        a.textContent = it.t;
-        li.appendChild(a);
-        li.appendChild(document.createTextNode(" (" + it.d + ", " + it.a + ")"));
-        list.appendChild(li);
-        shown++;
-      }
-      if (shown === 0) {  // an empty result says so, naming what was looked for
-        var none = document.createElement("li");
-        none.className = "none";
-        none.textContent = "No papers match \u201c" + query.trim() + "\u201d.";
-        list.appendChild(none);
-      }
-    });
-  }
-  input.addEventListener("input", function () { show(input.value); });
-}());
+}
