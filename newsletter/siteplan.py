@@ -128,7 +128,8 @@ def _site_pages(prep: SitePrep, cfg: Config, archive: Archive, cache: IssueCache
     r, site, entries = prep.renderer, cfg.site_dir, prep.entries
     jobs = _page_jobs(prep, site, cache, changed)
     posts = {d: posts_by_paper(archive, d) for d, _, _ in jobs}
-    out = issue_pages(r, cache, jobs, posts, appearances(entries))
+    cards = {d for d, _, _ in jobs if d in changed or not (site / "card" / f"{d.isoformat()}.png").exists()}
+    out = issue_pages(r, cache, jobs, posts, appearances(entries), cards)
     out.update(media_files(archive, [cache.issues[d] for d, _, _ in jobs]))
     weeks = [w for w in archive.weeks() if (site / "weekly" / w / "index.html").exists() or w in built_weeks]
     out["index.html"] = r.index(cache.get(entries[0].day) if entries else None, entries, weeks)
@@ -140,7 +141,7 @@ def _site_pages(prep: SitePrep, cfg: Config, archive: Archive, cache: IssueCache
     out["404.html"] = r.not_found()
     out["sitemap.xml"] = r.sitemap(entries, prep.hits, weeks)
     out["robots.txt"] = r.robots()
-    out["search.json"] = r.search_index(entries)
+    out["search/index.html"] = r.search()
     for name in STATIC:
         out[name] = r.static(name)
     if prep.full or not (site / "favicon.ico").exists():  # drawn (0.08 s): only when the site is made afresh
@@ -193,14 +194,16 @@ def appearances(entries: list[IssueEntry]) -> dict[str, list[tuple[IssueEntry, P
 
 
 def issue_pages(r: SiteRenderer, cache: IssueCache, jobs: list[PageJob], posts: dict[date, dict[str, list[Post]]],
-                where: dict[str, list[tuple[IssueEntry, PaperEntry]]]) -> dict[str, bytes]:
-    """Issue pages and their papers' pages; a first build of a large archive
-    renders them on every core."""
+                where: dict[str, list[tuple[IssueEntry, PaperEntry]]], cards: set[date]) -> dict[str, bytes]:
+    """Issue pages, their papers' pages and (for ``cards``) their social
+    cards; a first build of a large archive renders them on every core."""
     def render(chunk: list[PageJob]) -> list[tuple[str, bytes]]:
         out = []
         for d, prev, next_ in chunk:
             issue, day_posts = cache.issues[d], posts[d]
             out.append(r.issue_page(issue, prev, next_, day_posts))
+            if d in cards:
+                out.append(r.social_card(issue))
             out += [r.paper_page(issue, rp, where.get(rp.paper.arxiv_id, []), day_posts.get(rp.paper.arxiv_id, []))
                     for rp in issue.papers]
         return out

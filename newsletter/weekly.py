@@ -213,6 +213,8 @@ def _render_week(cfg: Config, archive: Archive, issue: Issue) -> tuple[dict[Path
     site_files = {cfg.site_dir / path: page, cfg.site_dir / "weekly" / "index.html": r.weeks_index(week_entries(weeks))}
     site_files.update({cfg.site_dir / p: d for p, d in media_files(archive, [issue]).items()})
     site_files.update({cfg.site_dir / p: d for p, d in late_paper_pages(r, archive, issue).items()})
+    card, png = r.social_card(issue)
+    site_files[cfg.site_dir / card] = png
     outputs.update({cfg.feeds_dir / name: data for name, data in feeds.items()})
     outputs[cfg.email_dir / f"{issue.key}.html"] = email.html
     outputs[cfg.email_dir / f"{issue.key}.txt"] = email.text

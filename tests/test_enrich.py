@@ -151,8 +151,11 @@ def test_the_figure_shows_on_the_site_in_the_email_and_in_the_feeds(tmp_path):
     assert (f'<img src="../{fig.webp}" width="640" height="320" alt="First figure of Paper {A} with O(n) '
             '&lt;b&gt;bold&lt;/b&gt;"') in page
     assert "First page of Paper 2607.00002" in page  # the PDF's page says what it is
-    assert f'<meta property="og:image" content="https://hot.example.org/{fig.card}">' in page
-    assert '<meta name="twitter:card" content="summary_large_image">' in page
+    assert f'<meta property="og:image" content="https://hot.example.org/card/{D}.png">' in page  # the issue's card
+    paper_page = (cfg.site_dir / "paper" / A / "index.html").read_text()
+    assert f'<meta property="og:image" content="https://hot.example.org/{fig.card}">' in paper_page  # its figure
+    assert '<meta name="twitter:card" content="summary_large_image">' in paper_page
+    assert f'<img src="../../{fig.webp}" width="640" height="320"' in paper_page
     email = (cfg.email_dir / f"{D}.html").read_text()
     assert f'src="https://hot.example.org/{fig.jpeg}"' in email and 'alt="First figure of Paper' in email
     text = (cfg.email_dir / f"{D}.txt").read_text()

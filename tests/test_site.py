@@ -71,7 +71,9 @@ def store_media(a, arxiv_id, summary, model):
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    """The site's pages and files (the search index, remade by Pagefind after each build, aside)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and "pagefind" not in p.parts}
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +140,8 @@ def test_every_internal_link_and_asset_resolves(site):
                 assert fragment in ids(target, cache), f"{page.relative_to(folder)}: {href}"
             checked += 1
     assert checked > 500
-    for name in ("404.html", "sitemap.xml", "robots.txt", "style.css", "search.json", "subscribe/index.html"):
+    for name in ("404.html", "sitemap.xml", "robots.txt", "style.css", "search/index.html", "pagefind/pagefind.js",
+                 "subscribe/index.html"):
         assert (folder / name).is_file()
     for loc in etree.parse(str(folder / "sitemap.xml")).getroot().iter("{*}loc"):
         target, _ = resolve(folder, folder / "index.html", loc.text)
@@ -181,9 +184,11 @@ def test_every_page_has_feeds_canonical_and_card_meta(site):
         assert canonical and canonical[0].startswith(SITE_URL + "/"), page
         for prop in ("og:title", "og:description", "og:url"):
             assert doc.xpath(f"//meta[@property='{prop}']/@content"), (page, prop)
-        image = doc.xpath("//meta[@property='og:image']/@content")  # an issue's best-ranked figure
+        image = doc.xpath("//meta[@property='og:image']/@content")
         assert doc.xpath("//meta[@name='twitter:card']/@content") == ["summary_large_image" if image else "summary"]
-        assert all(u.startswith(SITE_URL + "/media/") and u.endswith("-card.jpg") for u in image), page
+        for url in image:  # an issue's social card, or a paper's figure
+            assert re.fullmatch(re.escape(SITE_URL) + r"/(card/[-\dW]+\.png|media/[\w.]+-[0-9a-f]{16}-card\.jpg)", url)
+            assert (site.site_dir / url[len(SITE_URL) + 1:]).is_file(), url
         loads = doc.xpath("//*[@src]/@src | //link[@rel='stylesheet']/@href")
         assert loads and all(not u.startswith("http") or u.startswith(SITE_URL + "/") for u in loads), page
 
@@ -228,8 +233,8 @@ def test_hostile_text_is_text_and_the_oembed_html_is_not_used(site):
     assert "<img src=x onerror=alert(1)> read" in doc.xpath("string(//blockquote[@class='quote']/p)")
     assert not doc.xpath("//article//script | //article//img[not(ancestor::figure)] | "
                          "//article//td[not(ancestor::table[@class='chart-table'])]")
-    index = json.loads((site.site_dir / "search.json").read_text())
-    assert any(item["t"] == as_read for item in index)
+    paper_page = lxml.html.parse(str(site.site_dir / "paper" / "2107.00001" / "index.html")).getroot()
+    assert paper_page.xpath("string(//h1)") == as_read and not paper_page.xpath("//article//script")
 
 
 def test_the_subscribe_page_posts_to_the_web_app(site, tmp_path):
@@ -243,7 +248,7 @@ def test_the_subscribe_page_posts_to_the_web_app(site, tmp_path):
     cfg = config(tmp_path)  # no web app: the page says how to follow by feed
     archive_days(cfg, DAYS[:1])
     doc = lxml.html.parse(str(cfg.site_dir / "subscribe" / "index.html")).getroot()
-    assert not doc.xpath("//form") and "feed reader" in doc.text_content()
+    assert not doc.xpath("//form[@method='post']") and "feed reader" in doc.text_content()
 
 
 def test_rebuilding_gives_byte_identical_files(tmp_path):
@@ -266,7 +271,7 @@ def test_adding_a_day_rewrites_only_what_changed(tmp_path):
     cfg = config(tmp_path)
     archive_days(cfg, ["2021-06-02", "2021-06-16"])
     before = snapshot(cfg.site_dir)
-    mtimes = {p: p.stat().st_mtime_ns for p in cfg.site_dir.rglob("*") if p.is_file()}
+    mtimes = {p: p.stat().st_mtime_ns for p in cfg.site_dir.rglob("*") if p.is_file() and "pagefind" not in p.parts}
     time.sleep(0.01)
     archive_days(cfg, ["2021-06-30"])
     after = snapshot(cfg.site_dir)
@@ -277,7 +282,7 @@ def test_adding_a_day_rewrites_only_what_changed(tmp_path):
     new_cats = {c for p in new_papers for c in p.categories}
     allowed = {"hot-papers-2021-06-30/index.html", "hot-papers-2021-06-16/index.html", "index.html",
                "archive/index.html", "archive/2021-06/index.html", "category/index.html", "sitemap.xml",
-               "search.json"} | {f"category/{c}/index.html" for c in new_cats} | \
+               "search/index.html", "card/2021-06-30.png"} | {f"category/{c}/index.html" for c in new_cats} | \
         {f"category/{c}/2021/index.html" for c in new_cats} | \
         {f"feeds/category/{c}.{k}" for c in new_cats for k in ("atom", "rss")} | \
         {f"feeds/{f}.{k}" for f in ("papers", "daily") for k in ("atom", "rss", "json")} | \
@@ -350,25 +355,42 @@ def test_dark_mode_and_reading_without_javascript(browser, origin):
         page = ctx.new_page()
         page.goto(f"{origin}/")
         colors[scheme] = page.evaluate("getComputedStyle(document.body).backgroundColor")
-        if scheme == "dark":  # JavaScript is off here: the issue reads in full, the search box stays hidden
+        if scheme == "dark":  # JavaScript is off here: the issue reads in full; search says where to browse
             assert page.get_by_role("heading", level=1).first.inner_text().startswith("Hot Papers 2021-07-01")
             assert page.locator("article.paper").count() == 1
-            assert not page.get_by_label("Search papers by title, author or arXiv id").is_visible()
+            page.get_by_label("Search papers").fill("kernel")
+            page.get_by_role("button", name="Search").click()
+            assert "Without it, browse all issues" in page.get_by_role("status").inner_text()
+            page.get_by_role("status").get_by_role("link", name="all issues").click()
+            assert page.url.endswith("/archive/")
         ctx.close()
     assert colors["light"] != colors["dark"]
 
 
-def test_search_finds_a_paper_by_author(browser, origin):
+def search(page, origin, query):
+    page.goto(f"{origin}/archive/")
+    page.get_by_label("Search papers").fill(query)
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_function("!document.getElementById('status').textContent.startsWith('Searching')")
+    return page.get_by_role("status").inner_text(), page.locator("#results a")
+
+
+@pytest.mark.parametrize("query", ["Hilbert-Schmidt", "Gretton"])  # only in an abstract; a fourth author
+def test_search_finds_a_paper_by_its_abstract_and_any_author(browser, origin, query):
     page = browser.new_page()
-    page.goto(f"{origin}/")
-    box = page.get_by_label("Search papers by title, author or arXiv id")
-    box.fill("Eve")
-    link = page.locator("#results a").first
-    link.wait_for()
-    assert link.get_attribute("href") == "hot-papers-2021-07-01/#2107.00001"
-    box.fill("qqzzxx <b>")  # nothing matches: the list says so, and the query stays text
-    page.get_by_text("No papers match “qqzzxx <b>”.").wait_for()
-    assert page.locator("#results a").count() == 0 and page.locator("#results b").count() == 0
+    status, links = search(page, origin, query)
+    assert status.endswith(f"for “{query}”.")
+    assert links.first.inner_text() == "Self-Supervised Learning with Kernel Dependence Maximization"
+    links.first.click()
+    assert page.url.endswith("/paper/2106.08320/")
+    page.close()
+
+
+def test_search_says_so_when_nothing_matches_and_keeps_the_query_as_text(browser, origin):
+    page = browser.new_page()
+    status, links = search(page, origin, "qqzzxx <b>")
+    assert status == "No papers match “qqzzxx <b>”." and links.count() == 0
+    assert page.locator("#results b, #status b").count() == 0
     page.close()
 
 
@@ -430,3 +452,32 @@ def test_long_abstracts_open_in_full_from_their_first_lines(browser, origin):
     assert opened >= 10
     assert page.evaluate("document.documentElement.scrollHeight") > closed_height * 1.3
     ctx.close()
+
+
+def test_a_failed_search_index_leaves_the_previous_one_working(tmp_path):
+    from newsletter.errors import NewsletterError
+    from newsletter.sitesearch import index_site
+
+    cfg = config(tmp_path)
+    archive_days(cfg, ["2021-06-16"])
+    index = cfg.site_dir / "pagefind"
+    before = {p.name for p in index.iterdir()}
+    with pytest.raises(NewsletterError, match="the search index was not made"):
+        index_site(cfg.site_dir, timeout=0.001)
+    assert {p.name for p in index.iterdir()} == before and (index / "pagefind.js").is_file()
+    assert not [p for p in cfg.site_dir.iterdir() if p.name.startswith(".")]
+
+
+def test_each_issue_has_a_social_card_with_its_top_titles(site):
+    from PIL import Image
+
+    doc = lxml.html.parse(str(site.site_dir / "hot-papers-2021-06-16" / "index.html")).getroot()
+    (url,) = doc.xpath("//meta[@property='og:image']/@content")
+    assert url == f"{SITE_URL}/card/2021-06-16.png"
+    (alt,) = doc.xpath("//meta[@property='og:image:alt']/@content")
+    assert alt.startswith("Hot Papers 2021-06-16: BEiT: BERT Pre-Training of Image Transformers; ")
+    card = Image.open(site.site_dir / "card" / "2021-06-16.png")
+    assert card.format == "PNG" and card.size == (1200, 630)
+    assert len(card.convert("RGB").getcolors(maxcolors=100_000) or []) > 20  # drawn text, not a blank
+    index = lxml.html.parse(str(site.site_dir / "index.html")).getroot()
+    assert index.xpath("//meta[@property='og:image']/@content") == [f"{SITE_URL}/card/2021-07-01.png"]

@@ -115,13 +115,26 @@ def teaser(abstract: str) -> str:
     return cut_at_word(text, TEASER) if len(text) > TEASER + 80 else ""
 
 
+@dataclass(frozen=True)
+class Picture:
+    """A page's picture for link previews (og:image): a path under the site."""
+
+    path: str
+    width: int
+    height: int
+    alt: str
+
+
+def card_path(issue: Issue) -> str:
+    return f"card/{issue.key}.png"
+
+
 def og_image(issue: Issue | None) -> dict[str, Any]:
-    """The issue's picture for link previews: its best-ranked paper's figure."""
-    for rp in issue.papers if issue else ():
-        fig = issue.figures.get(rp.paper.arxiv_id) if issue else None
-        if fig:
-            return {"og_image": fig, "og_alt": f"{fig.what} of {plain(rp.paper.title) or rp.paper.arxiv_id}"}
-    return {}
+    """An issue's social card, as its pages' picture."""
+    if issue is None or not issue.papers:
+        return {}
+    tops = "; ".join(plain(rp.paper.title) or rp.paper.arxiv_id for rp in issue.papers[:3])
+    return {"og_image": Picture(card_path(issue), 1200, 630, f"{collapse(issue.title)} {issue.key}: {tops}")}
 
 
 def issue_chart(issue: Issue, posts: Mapping[str, Sequence[Post]], window: float) -> str:
@@ -197,7 +210,8 @@ class SiteRenderer:
         p = rp.paper
         path = f"paper/{p.arxiv_id}/index.html"
         fig = issue.figures.get(p.arxiv_id)
-        image = {"og_image": fig, "og_alt": f"{fig.what} of {plain(p.title) or p.arxiv_id}"} if fig else og_image(issue)
+        image = ({"og_image": Picture(fig.card, fig.card_width, fig.card_height,
+                                      f"{fig.what} of {plain(p.title) or p.arxiv_id}")} if fig else og_image(issue))
         return path, self._page("paper.html.j2", path, plain(p.title) or p.arxiv_id,
                                 plain(p.abstract) or self.s.description, issue=issue, rp=rp, appearances=appearances,
                                 chart=Markup(paper_chart(issue, rp, posts, self.s.window_hours)), og_type="article",
@@ -286,10 +300,19 @@ class SiteRenderer:
     def robots(self) -> bytes:
         return f"User-agent: *\nAllow: /\nSitemap: {self.s.site_url}/sitemap.xml\n".encode()
 
-    def search_index(self, entries: list[IssueEntry]) -> bytes:
-        items = [{"t": p.title, "a": p.authors, "id": p.arxiv_id, "d": e.day.isoformat(),
-                  "u": f"{e.slug}/#{p.arxiv_id}"} for e in entries for p in e.papers]
-        return (json.dumps(items, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    def social_card(self, issue: Issue) -> tuple[str, bytes]:
+        """card/KEY.png: the issue's picture for link previews."""
+        from newsletter.render.cards import social_card
+
+        when = f"Week {issue.week}" if issue.week else f"{issue.date:%A %-d %B %Y}"
+        n = len(issue.papers)
+        return card_path(issue), social_card(self.s.title, when, f"{n} hot paper{'s' if n != 1 else ''}",
+                                             [plain(rp.paper.title) or rp.paper.arxiv_id for rp in issue.papers[:3]])
+
+    def search(self) -> bytes:
+        """search/: the search page (Pagefind's index, built after the pages)."""
+        return self._page("search.html.j2", "search/index.html", f"Search {self.s.title}",
+                          f"Search every hot paper of {self.s.title}: titles, authors, abstracts, categories.")
 
 
 def category_hits(entries: list[IssueEntry]) -> dict[str, list[tuple[IssueEntry, PaperEntry]]]:
