@@ -194,6 +194,6 @@ def issue_url(site_url: str, issue: Issue) -> str:
     return f"{site_url.rstrip('/')}/{issue.slug}/"
 
 
-def paper_url(site_url: str, issue: Issue, arxiv_id: str) -> str:
-    """A paper on its issue's page."""
-    return f"{issue_url(site_url, issue)}#{arxiv_id}"
+def paper_url(site_url: str, arxiv_id: str) -> str:
+    """A paper's own page on the site (its URL: the arXiv id without version)."""
+    return f"{site_url.rstrip('/')}/paper/{arxiv_id}/"

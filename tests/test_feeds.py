@@ -84,7 +84,7 @@ def test_atom_entries_newest_issue_first_in_rank_order(built):
     assert updated == "2021-08-27T08:12:59+00:00"  # the newest issue's time, not the clock
     entry = doc.xpath("a:entry", namespaces=ATOM_NS)[0]
     assert entry.xpath("a:link[@rel='alternate']/@href", namespaces=ATOM_NS) == [
-        "https://hot.example.org/hot-papers-2021-08-26/#2108.11353"]  # the paper on its issue's page
+        "https://hot.example.org/paper/2108.11353/"]  # the paper's own page
     assert entry.xpath("a:link[@rel='related']/@href", namespaces=ATOM_NS) == [
         "https://arxiv.org/abs/2108.11353", "https://arxiv.org/pdf/2108.11353"]
 
@@ -276,8 +276,20 @@ def test_newsboat_reads_every_entry(built, tmp_path):
             rows = db.execute("SELECT guid, title, url FROM rss_item").fetchall()
             db.close()
             assert sorted(r[0] for r in rows) == sorted(want), feed
-            # each entry links to the paper on its issue's web page
-            assert all(r[2].startswith("https://hot.example.org/hot-papers-20") and "/#" in r[2] and r[1]
+            # each entry links to the paper's own page
+            assert all(re.fullmatch(r"https://hot\.example\.org/paper/\d{4}\.\d{4,5}/", r[2]) and r[1]
                        for r in rows), (feed, rows[:2])
     finally:
         server.shutdown()
+
+
+def test_each_paper_entry_carries_its_card_and_links_its_page(built):
+    cfg, files = built
+    parsed = feedparser.parse(files["papers.atom"])
+    first = parsed.entries[0]
+    content = lxml.html.fromstring(first.content[0].value)
+    paper_id = first.link.rstrip("/").rsplit("/", 1)[1]
+    assert [li.text_content() for li in content.xpath("//ul/li")][0].startswith("X: ")  # the attention figures
+    (page,) = content.xpath("//a[text()='attention over time and every post']/@href")
+    assert page == f"https://hot.example.org/paper/{paper_id}/" == first.link
+    assert (cfg.site_dir / "paper" / paper_id / "index.html").is_file()  # and that page exists

@@ -143,7 +143,7 @@ def _paper_entry(fg: FeedGenerator, s: FeedSettings, issue: Issue, rp: RankedPap
     fe = fg.add_entry(_Entry(), order="append")
     fe.id(paper_id(s, issue, rp))
     fe.title(plain(p.title) or p.arxiv_id)
-    page = paper_url(s.site_url, issue, p.arxiv_id)
+    page = paper_url(s.site_url, p.arxiv_id)
     if kind == "rss":
         fe.guid(paper_id(s, issue, rp), permalink=False)
         fe.enclosure(p.pdf_url, 0, "application/pdf")
@@ -241,7 +241,7 @@ def _json_paper(s: FeedSettings, issue: Issue, rp: RankedPaper, html: str) -> di
     when = issue.created_at.astimezone(timezone.utc).isoformat()
     return {
         "id": paper_id(s, issue, rp),
-        "url": paper_url(s.site_url, issue, p.arxiv_id),
+        "url": paper_url(s.site_url, p.arxiv_id),
         "external_url": p.abs_url,
         "title": plain(p.title) or p.arxiv_id,
         "content_html": html,
@@ -306,7 +306,7 @@ def render_category_feeds(term: str, hits: list[Any], s: FeedSettings) -> dict[s
         for e, p in hits:
             fe = fg.add_entry(_Entry(), order="append")
             entry_id = f"tag:{s.host},{e.day.isoformat()}:{p.arxiv_id}"
-            link = f"{s.site_url}/{e.slug}/#{p.arxiv_id}"
+            link = paper_url(s.site_url, p.arxiv_id)
             fe.id(entry_id)
             fe.title(plain(p.title))
             if kind == "rss":
