@@ -54,10 +54,11 @@ def write_outputs(cfg: Config, outputs: dict[Path, str | bytes], site: SitePlan 
         if site is None:
             return paths, 0
         written = [path for path, data in site.files.items() if write_if_changed(path, data)]
-        if cfg.output.search and any(p.suffix == ".html" for p in written):
+        pages = [p.relative_to(cfg.site_dir) for p in written if p.suffix == ".html" and p.is_relative_to(cfg.site_dir)]
+        if cfg.output.search and pages:
             from newsletter.sitesearch import index_site
 
-            index_site(cfg.site_dir)
+            index_site(cfg.site_dir, pages)
     return paths + written, len(site.files) - len(written)
 
 

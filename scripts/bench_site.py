@@ -62,6 +62,23 @@ def fill(path: Path, days: list[date], papers: int, hot: int, rng: random.Random
             a.save_issue(day, datetime.combine(day, datetime.min.time(), timezone.utc) + timedelta(days=1), papers)
 
 
+SEARCH_TIMES: list[float] = []
+
+
+def timed_search_index() -> None:
+    """Time each search-index run (Pagefind) apart from the rest of the build."""
+    from newsletter import sitesearch
+
+    real = sitesearch.index_site
+
+    def timed(site_dir: Path, timeout: float = 600.0) -> None:
+        t = time.perf_counter()
+        real(site_dir, timeout)
+        SEARCH_TIMES.append(time.perf_counter() - t)
+
+    sitesearch.index_site = timed
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--days", type=int, default=1300)
@@ -69,6 +86,7 @@ def main() -> None:
     ap.add_argument("--hot", type=int, default=20)
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
+    timed_search_index()
     rng = random.Random(7)
     days = mailing_days(args.days + 1, date(2026, 7, 31))
     old, new = days[:-1], days[-1]
@@ -95,10 +113,13 @@ def main() -> None:
                 s2 = build_day(cfg, new, a)
                 incremental.append(time.perf_counter() - t)
         pages = sum(1 for p in (work / "site").rglob("*.html"))
+        search = SEARCH_TIMES[0::2], SEARCH_TIMES[1::2]
         print(f"from scratch: median {statistics.median(scratch):.2f} s over {args.runs} runs "
-              f"({len(s1.files)} files written, {pages} pages)")
+              f"({len(s1.files)} files written, {pages} pages); search index "
+              f"{statistics.median(search[0]) if search[0] else 0:.2f} s of it")
         print(f"adding one day: median {statistics.median(incremental):.2f} s "
-              f"({len(s2.files)} files written, {s2.unchanged} unchanged)")
+              f"({len(s2.files)} files written, {s2.unchanged} unchanged); search index "
+              f"{statistics.median(search[1]) if search[1] else 0:.2f} s of it")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -140,7 +140,7 @@ def test_every_internal_link_and_asset_resolves(site):
                 assert fragment in ids(target, cache), f"{page.relative_to(folder)}: {href}"
             checked += 1
     assert checked > 500
-    for name in ("404.html", "sitemap.xml", "robots.txt", "style.css", "search/index.html", "pagefind/pagefind.js",
+    for name in ("404.html", "sitemap.xml", "robots.txt", "style.css", "search/index.html", "pagefind/shards.json",
                  "subscribe/index.html"):
         assert (folder / name).is_file()
     for loc in etree.parse(str(folder / "sitemap.xml")).getroot().iter("{*}loc"):
@@ -461,23 +461,23 @@ def test_a_failed_search_index_leaves_the_previous_one_working(tmp_path):
     cfg = config(tmp_path)
     archive_days(cfg, ["2021-06-16"])
     index = cfg.site_dir / "pagefind"
-    before = {p.name for p in index.iterdir()}
+    before = {str(p.relative_to(index)) for p in index.rglob("*")}
     with pytest.raises(NewsletterError, match="the search index was not made"):
         index_site(cfg.site_dir, timeout=0.001)
-    assert {p.name for p in index.iterdir()} == before and (index / "pagefind.js").is_file()
-    assert not [p for p in cfg.site_dir.iterdir() if p.name.startswith(".")]
+    assert {str(p.relative_to(index)) for p in index.rglob("*")} == before and (index / "2106" / "pagefind.js").is_file()
+    assert not [p for p in cfg.site_dir.rglob(".*")]
 
 
-def test_each_issue_has_a_social_card_with_its_top_titles(site):
-    from PIL import Image
+def test_a_new_day_indexes_only_its_month(tmp_path):
+    from newsletter.sitesearch import all_shards, index_site
 
-    doc = lxml.html.parse(str(site.site_dir / "hot-papers-2021-06-16" / "index.html")).getroot()
-    (url,) = doc.xpath("//meta[@property='og:image']/@content")
-    assert url == f"{SITE_URL}/card/2021-06-16.png"
-    (alt,) = doc.xpath("//meta[@property='og:image:alt']/@content")
-    assert alt.startswith("Hot Papers 2021-06-16: BEiT: BERT Pre-Training of Image Transformers; ")
-    card = Image.open(site.site_dir / "card" / "2021-06-16.png")
-    assert card.format == "PNG" and card.size == (1200, 630)
-    assert len(card.convert("RGB").getcolors(maxcolors=100_000) or []) > 20  # drawn text, not a blank
-    index = lxml.html.parse(str(site.site_dir / "index.html")).getroot()
-    assert index.xpath("//meta[@property='og:image']/@content") == [f"{SITE_URL}/card/2021-07-01.png"]
+    cfg = config(tmp_path)
+    archive_days(cfg, ["2020-06-29", "2020-07-14", "2021-06-16"])
+    index = cfg.site_dir / "pagefind"
+    assert json.loads((index / "shards.json").read_text()) == ["2106", "2007", "2006"] == sorted(
+        all_shards(cfg.site_dir), reverse=True)
+    stamps = {s: (index / s / "pagefind.js").stat().st_mtime_ns for s in ("2006", "2007", "2106")}
+    archive_days(cfg, ["2021-06-30"])
+    assert (index / "2006" / "pagefind.js").stat().st_mtime_ns == stamps["2006"]  # other months untouched
+    assert (index / "2007" / "pagefind.js").stat().st_mtime_ns == stamps["2007"]
+    assert index_site(cfg.site_dir, [Path("paper/2106.15110/index.html"), Path("archive/index.html")]) == ["2106"]

@@ -1,5 +1,5 @@
-// The search page: Pagefind's index (made by the build under pagefind/), loaded
-// chunk by chunk as a query needs it. Everything shown is set as text.
+// The search page: Pagefind's index (made by the build under pagefind/, a shard
+// a month), loaded chunk by chunk as a query needs it. Everything shown is text.
 const params = new URLSearchParams(location.search);
 const query = (params.get("q") || "").trim();
 const input = document.getElementById("q");
@@ -13,7 +13,12 @@ if (input && status && list) {
 
 async function run() {
   try {
-    const pagefind = await import(new URL(list.dataset.root + "pagefind/pagefind.js", location.href).href);
+    // the index is one shard a month (see newsletter/sitesearch.py): the newest is loaded, the rest merged
+    const base = new URL(list.dataset.root + "pagefind/", location.href);
+    const shards = await (await fetch(new URL("shards.json", base))).json();
+    const pagefind = await import(new URL(shards[0] + "/pagefind.js", base).href);
+    await pagefind.options({ basePath: new URL(shards[0] + "/", base).pathname });
+    for (const shard of shards.slice(1)) { await pagefind.mergeIndex(new URL(shard + "/", base).pathname); }
     const found = await pagefind.search(query);
     const results = await Promise.all(found.results.slice(0, 50).map((r) => r.data()));
     results.sort((a, b) => (b.meta.kind === "paper") - (a.meta.kind === "paper"));
