@@ -4,9 +4,14 @@ page heights the cards keep (issue 21)."""
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+from pathlib import Path
 
 import pytest
+
+from conftest import CHROMIUM
 
 from newsletter import demo
 from newsletter.preview import make_server, serve_in_background
@@ -104,3 +109,20 @@ def test_no_short_link_is_visible_in_quotes(browser, demo_site, path):
     assert "t.co/" not in shown and "pic.twitter.com" not in shown
     assert "[image]" in shown
     page.close()
+
+
+LIGHTHOUSE = Path(__file__).resolve().parent.parent / ".web-tools" / "node_modules" / ".bin" / "lighthouse"
+
+
+@pytest.mark.skipif(not LIGHTHOUSE.exists() or CHROMIUM is None, reason="lighthouse or Chromium missing (.ci/run installs them)")
+@pytest.mark.parametrize("path", ["", f"{DAY}/", "paper/2106.08254/"])
+def test_lighthouse_scores_at_least_98_with_nothing_in_the_console(demo_site, path):
+    origin, _ = demo_site
+    run = subprocess.run([str(LIGHTHOUSE), f"{origin}/{path}", "--output=json", "--quiet", f"--chrome-path={CHROMIUM}",
+                          "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
+                          "--only-categories=performance,accessibility,best-practices,seo"],
+                         capture_output=True, text=True, timeout=300)
+    report = json.loads(run.stdout)
+    scores = {name: round(c["score"] * 100) for name, c in report["categories"].items()}
+    assert min(scores.values()) >= 98, scores
+    assert report["audits"]["errors-in-console"]["score"] == 1

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 INDEX_RECENT = 30  # previous issues listed on the front page; the rest are in archive/
 CATEGORY_RECENT = 100  # hot papers on a category's page; older ones on its pages by year
-TEASER = 200  # characters of a long abstract a card shows (about three lines)
+TEASER = 170  # characters of a long abstract a card shows (two to four lines)
 STATIC = ("style.css", "search.js")
 
 
