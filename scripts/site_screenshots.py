@@ -1,5 +1,6 @@
 """Remake the README's screenshots of the demo site (docs/site-375.png,
-docs/site-1280.png) with Playwright on the machine's Chromium.
+docs/site-1280.png: the issue's cards; docs/paper-1280.png: a paper's page
+with its attention chart) with Playwright on the machine's Chromium.
 
     newsletter demo --dir /tmp/hp-demo --force && python scripts/site_screenshots.py /tmp/hp-demo/site
 """
@@ -21,13 +22,16 @@ def main() -> None:
     site = Path(sys.argv[1] if len(sys.argv) > 1 else "demo/site")
     server = make_server(None, 0, site)
     serve_in_background(server)
-    url = f"http://127.0.0.1:{server.server_address[1]}/hot-papers-2021-06-16/"
+    origin = f"http://127.0.0.1:{server.server_address[1]}"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
-        for width, height in ((375, 1400), (1280, 1000)):
+        for name, path, width, height in (("site-375", "hot-papers-2021-06-16/", 375, 1400),
+                                          ("site-1280", "hot-papers-2021-06-16/", 1280, 1000),
+                                          ("paper-1280", "paper/2106.08254/", 1280, 1500)):
             page = browser.new_page(viewport={"width": width, "height": height})
-            page.goto(url)
-            page.screenshot(path=str(ROOT / "docs" / f"site-{width}.png"))
+            page.goto(f"{origin}/{path}")
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=str(ROOT / "docs" / f"{name}.png"))
             page.close()
         browser.close()
     server.shutdown()
