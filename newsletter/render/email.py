@@ -23,7 +23,8 @@ import jinja2
 from mjml import mjml2html
 
 from newsletter.models import Figure, Issue, Post, RankedPaper, issue_url
-from newsletter.render.common import authors_short, figures_text, post_author, post_counts, post_html, post_plain
+from newsletter.render.common import (authors_short, badge, figures_text, post_author, post_counts, post_html,
+                                      post_plain)
 from newsletter.render.templates import bundled_dir, environment
 from newsletter.text import collapse, cut_at_word, strip_control
 from newsletter.render.tex import plain
@@ -159,6 +160,7 @@ class PaperView:
     posts: tuple[PostView, ...]
     mailing_date: Any = None
     late: bool = False
+    attention: tuple[tuple[str, str], ...] = ()  # each source's badge ("X 2,638") and its full figures
     summary: str = ""  # a language model's sentence (enrich), shown as such
     image: ImageView | None = None
 
@@ -191,6 +193,7 @@ def paper_views(issue: Issue, shown: list[RankedPaper], s: EmailSettings) -> lis
             abstract=cut_at_word(plain(p.abstract), s.abstract_chars) if p.abstract else "", posts=posts,
             mailing_date=issue.mailing_date(p.arxiv_id) if issue.week else None,
             late=issue.is_late(p.arxiv_id) if issue.week else False,
+            attention=tuple((f"{b.short} {b.count}", b.text) for b in map(badge, rp.figures)),
             summary=collapse(issue.summaries.get(p.arxiv_id, "")),
             image=ImageView.of(fig, s.site_url, plain(p.title) or p.arxiv_id) if (fig := issue.figures.get(p.arxiv_id))
             else None))
