@@ -434,3 +434,14 @@ def test_run_publishes_the_figure_and_the_next_run_fetches_none(tmp_path):
     assert "figures: 1 of 1; summaries: off; 0 requests" in second.line()
     assert [p for p in server.paths() if not p.startswith("/api/")] == fetched_figures
     assert list((cfg.site_dir / "media").glob(f"{A}-*.webp"))
+
+
+def test_arxivs_pacing_holds_for_its_html_and_pdf_hosts(tmp_path):
+    with Loopback(routes()) as server:
+        cfg = setup(tmp_path, server)
+        cfg = type(cfg)(**{**cfg.__dict__, "arxiv": type(cfg.arxiv)(**{**cfg.arxiv.__dict__, "delay_seconds": 3.0})})
+        slept: list[float] = []
+        with Archive(cfg.store_path) as a:
+            result = enrich_day(cfg, D, a, Seams(now=lambda: NOW, sleep=slept.append, env={}))
+    assert result.requests == 8
+    assert len([s for s in slept if s >= 3.0]) == result.requests - 1  # every request after the first waits 3 s

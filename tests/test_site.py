@@ -371,7 +371,9 @@ def search(page, origin, query):
     page.goto(f"{origin}/archive/")
     page.get_by_label("Search papers").fill(query)
     page.get_by_role("button", name="Search").click()
-    page.wait_for_function("!document.getElementById('status').textContent.startsWith('Searching')")
+    # the script's last word: results, none, or no index (before it runs, the no-JavaScript text is there)
+    page.wait_for_function("/ results? for |^No papers match|not available/.test("
+                           "document.getElementById('status').textContent)")
     return page.get_by_role("status").inner_text(), page.locator("#results a")
 
 
