@@ -19,7 +19,7 @@ from newsletter.store import Archive
 
 if TYPE_CHECKING:
     from newsletter.models import Issue, Post
-    from newsletter.render.site import IssueEntry, PaperEntry, SiteRenderer
+    from newsletter.render.site import Appearance, IssueEntry, PaperEntry, SiteRenderer
 
     Hits = dict[str, list[tuple[IssueEntry, PaperEntry]]]
     PageJob = tuple[date, IssueEntry | None, IssueEntry | None]
@@ -123,13 +123,14 @@ def _site_pages(prep: SitePrep, cfg: Config, archive: Archive, cache: IssueCache
                 built_weeks: tuple[str, ...]) -> dict[str, bytes]:
     """The pages ``plan_site`` decided on (path -> bytes)."""
     from newsletter.render.icons import icon_files
-    from newsletter.render.site import STATIC
+    from newsletter.render.site import STATIC, WEEK_ENTRY, appearances
 
     r, site, entries = prep.renderer, cfg.site_dir, prep.entries
     jobs = _page_jobs(prep, site, cache, changed)
     posts = {d: posts_by_paper(archive, d) for d, _, _ in jobs}
     cards = {d for d, _, _ in jobs if d in changed or not (site / "card" / f"{d.isoformat()}.png").exists()}
-    out = issue_pages(r, cache, jobs, posts, appearances(entries), cards)
+    where = appearances(r.s.title, entries, archive.meta_with_prefix(WEEK_ENTRY))
+    out = issue_pages(r, cache, jobs, posts, where, cards)
     out.update(media_files(archive, [cache.issues[d] for d, _, _ in jobs]))
     weeks = [w for w in archive.weeks() if (site / "weekly" / w / "index.html").exists() or w in built_weeks]
     out["index.html"] = r.index(cache.get(entries[0].day) if entries else None, entries, weeks)
@@ -184,17 +185,8 @@ def posts_by_paper(archive: Archive, day: date) -> dict[str, list[Post]]:
     return out
 
 
-def appearances(entries: list[IssueEntry]) -> dict[str, list[tuple[IssueEntry, PaperEntry]]]:
-    """Where each paper appeared: its issues and ranks there, oldest first."""
-    out: dict[str, list[tuple[IssueEntry, PaperEntry]]] = {}
-    for e in reversed(entries):
-        for p in e.papers:
-            out.setdefault(p.arxiv_id, []).append((e, p))
-    return out
-
-
 def issue_pages(r: SiteRenderer, cache: IssueCache, jobs: list[PageJob], posts: dict[date, dict[str, list[Post]]],
-                where: dict[str, list[tuple[IssueEntry, PaperEntry]]], cards: set[date]) -> dict[str, bytes]:
+                where: dict[str, list[Appearance]], cards: set[date]) -> dict[str, bytes]:
     """Issue pages, their papers' pages and (for ``cards``) their social
     cards; a first build of a large archive renders them on every core."""
     def render(chunk: list[PageJob]) -> list[tuple[str, bytes]]:

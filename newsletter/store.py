@@ -388,6 +388,10 @@ class Archive:
         r = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return str(r[0]) if r else None
 
+    def meta_with_prefix(self, prefix: str) -> dict[str, str]:
+        rows = self.db.execute("SELECT key, value FROM meta WHERE substr(key, 1, ?) = ?", (len(prefix), prefix))
+        return {str(r[0])[len(prefix):]: str(r[1]) for r in rows}
+
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 

@@ -182,8 +182,10 @@ def build_week(cfg: Config, day: date, archive: Archive) -> BuildSummary:
 def late_paper_pages(r: SiteRenderer, archive: Archive, issue: Issue) -> dict[str, bytes]:
     """The pages of the week's late bloomers (in no daily issue, so without a
     page yet), with their charts."""
+    from newsletter.render.site import WEEK_ENTRY, appearances
     from newsletter.siteplan import posts_by_paper
 
+    where = appearances(r.s.title, [], archive.meta_with_prefix(WEEK_ENTRY))
     out: dict[str, bytes] = {}
     posts: dict[date, dict[str, list[Post]]] = {}
     for rp in issue.papers:
@@ -192,7 +194,7 @@ def late_paper_pages(r: SiteRenderer, archive: Archive, issue: Issue) -> dict[st
             continue
         if day not in posts:
             posts[day] = posts_by_paper(archive, day)
-        path, page = r.paper_page(issue, rp, [], posts[day].get(rp.paper.arxiv_id, []))
+        path, page = r.paper_page(issue, rp, where.get(rp.paper.arxiv_id, []), posts[day].get(rp.paper.arxiv_id, []))
         out[path] = page
     return out
 
@@ -201,7 +203,7 @@ def _render_week(cfg: Config, archive: Archive, issue: Issue) -> tuple[dict[Path
     from newsletter.render.email import EmailSettings, render_email
     from newsletter.render.feeds import FeedSettings, render_digest_feeds
     from newsletter.render.markdown import render_post
-    from newsletter.render.site import SiteRenderer, SiteSettings, week_entries
+    from newsletter.render.site import WEEK_ENTRY, SiteRenderer, SiteSettings, week_entries, week_entry
 
     templates = templates_dir(cfg)
     outputs: dict[Path, str | bytes] = {cfg.posts_dir / post_filename(issue): render_post(issue, templates)}
@@ -209,6 +211,7 @@ def _render_week(cfg: Config, archive: Archive, issue: Issue) -> tuple[dict[Path
     feeds = render_digest_feeds(weeks, FeedSettings.from_config(cfg), "weekly", templates)
     email = render_email(issue, EmailSettings.from_config(cfg, weekly=True), templates)
     r = SiteRenderer(SiteSettings.from_config(cfg), templates)
+    archive.set_meta(WEEK_ENTRY + issue.week, week_entry(issue))  # its papers' pages list the week
     path, page = r.issue_page(issue, None, None)
     site_files = {cfg.site_dir / path: page, cfg.site_dir / "weekly" / "index.html": r.weeks_index(week_entries(weeks))}
     site_files.update({cfg.site_dir / p: d for p, d in media_files(archive, [issue]).items()})
@@ -219,10 +222,13 @@ def _render_week(cfg: Config, archive: Archive, issue: Issue) -> tuple[dict[Path
     outputs[cfg.email_dir / f"{issue.key}.html"] = email.html
     outputs[cfg.email_dir / f"{issue.key}.txt"] = email.text
     site_files.update({cfg.site_dir / "feeds" / name: data for name, data in feeds.items()})
-    if archive.site_entries():  # the front page and sitemap list the weekly issues too
-        plan = plan_site(cfg, archive, IssueCache(cfg, archive), set(), built_weeks=(issue.week,))
+    stored = archive.site_entries()
+    if stored:  # the front page and sitemap list the weekly issues; the papers' pages, this week
+        days = {d for rp in issue.papers if (d := issue.mailing_date(rp.paper.arxiv_id)) in stored}
+        plan = plan_site(cfg, archive, IssueCache(cfg, archive), days, built_weeks=(issue.week,))
+        pages = {cfg.site_dir / "paper" / rp.paper.arxiv_id / "index.html" for rp in issue.papers}
         site_files.update({p: d for p, d in plan.files.items()
-                           if p.name in ("index.html", "sitemap.xml") and p.parent == cfg.site_dir})
+                           if (p.name in ("index.html", "sitemap.xml") and p.parent == cfg.site_dir) or p in pages})
     return outputs, site_files
 
 

@@ -76,7 +76,11 @@ def test_every_paper_link_opens_the_papers_own_page(browser, demo_site):
     assert page.url.endswith("/paper/2106.08254/")
     assert page.get_by_role("heading", level=1).inner_text() == "BEiT: BERT Pre-Training of Image Transformers"
     assert page.get_by_role("link", name="Hot Papers 2021-06-16").get_attribute("href") == f"../../{DAY}/#2106.08254"
-    assert "rank 1 of 24" in page.locator("ul.appearances").inner_text()
+    issues = page.locator("ul.appearances").inner_text()
+    assert "Hot Papers 2021-06-16: rank 1 of 24" in issues  # its daily issue, and the week it was in
+    assert re.search(r"Hot Papers of the Week 2021-W24: rank 1 of \d+", issues)
+    assert page.get_by_role("link", name="Hot Papers of the Week 2021-W24").get_attribute("href") == \
+        "../../weekly/2021-W24/#2106.08254"
     page.close()
 
 

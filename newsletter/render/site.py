@@ -116,6 +116,37 @@ def teaser(abstract: str) -> str:
 
 
 @dataclass(frozen=True)
+class Appearance:
+    """An issue a paper appeared in, as its page lists it."""
+
+    label: str  # "Hot Papers 2021-06-16", "Hot Papers of the Week 2021-W24"
+    path: str  # the issue's page under the site ("hot-papers-2021-06-16/")
+    rank: int
+    count: int  # papers in that issue
+
+
+WEEK_ENTRY = "week_entry:"  # meta key prefix: a built weekly issue's papers and ranks
+
+
+def week_entry(issue: Issue) -> str:
+    return json.dumps([[rp.paper.arxiv_id, rp.rank] for rp in issue.papers], separators=(",", ":"))
+
+
+def appearances(title: str, entries: Iterable[IssueEntry], weeks: Mapping[str, str]
+                ) -> dict[str, list[Appearance]]:
+    """Where each paper appeared: its daily issues, oldest first, then its weeks."""
+    out: dict[str, list[Appearance]] = defaultdict(list)
+    for e in sorted(entries, key=lambda e: e.day):
+        for p in e.papers:
+            out[p.arxiv_id].append(Appearance(f"{title} {e.day.isoformat()}", f"{e.slug}/", p.rank, len(e.papers)))
+    for week in sorted(weeks):
+        ranked = json.loads(weeks[week])
+        for arxiv_id, rank in ranked:
+            out[arxiv_id].append(Appearance(f"{title} of the Week {week}", f"weekly/{week}/", rank, len(ranked)))
+    return out
+
+
+@dataclass(frozen=True)
 class Picture:
     """A page's picture for link previews (og:image): a path under the site."""
 
@@ -204,7 +235,7 @@ class SiteRenderer:
                                 self._describe(issue), issue=issue, body=self.issue_body(issue), prev=prev, next=next_,
                                 og_type="article", chart=Markup(chart), wide=True, **og_image(issue))
 
-    def paper_page(self, issue: Issue, rp: RankedPaper, appearances: Sequence[tuple[IssueEntry, PaperEntry]],
+    def paper_page(self, issue: Issue, rp: RankedPaper, appearances: Sequence[Appearance],
                    posts: Sequence[Post]) -> tuple[str, bytes]:
         """``paper/ID/``: the paper in full, where it appeared, its attention and its posts."""
         p = rp.paper
