@@ -10,6 +10,7 @@ from pathlib import Path
 
 from newsletter import mailing, parallel
 from newsletter.config import Config
+from newsletter.errors import NewsletterError
 from newsletter.files import check_output_dirs, clean_stale_temps, exclusive, write_atomic, write_if_changed
 from newsletter.issues import IssueCache, nothing_to_publish
 from newsletter.models import Issue, IssueKey
@@ -28,11 +29,20 @@ class BuildSummary:
     ranked: int
     unchanged: int = 0
     late: int = 0  # a weekly issue's papers that were not in their own daily issue
+    warning: str = ""  # what did not work but does not stop the issue (the search index)
 
     def line(self) -> str:
         late = f" ({self.late} new this week)" if self.key.is_week else ""
         return (f"{self.key}: {self.ranked} papers ranked{late}, {len(self.files)} files written"
-                f"{f', {self.unchanged} unchanged' if self.unchanged else ''}")
+                f"{f', {self.unchanged} unchanged' if self.unchanged else ''}"
+                f"{f'; warning: {self.warning}' if self.warning else ''}")
+
+
+@dataclass
+class Written:
+    paths: list[Path]
+    unchanged: int = 0  # site files left as they were
+    warning: str = ""
 
 
 def output_dirs(cfg: Config) -> dict[str, Path]:
@@ -41,25 +51,30 @@ def output_dirs(cfg: Config) -> dict[str, Path]:
             "[output] email_dir": cfg.email_dir, "[output] site_dir": cfg.site_dir}
 
 
-def write_outputs(cfg: Config, outputs: dict[Path, str | bytes], site: SitePlan | None) -> tuple[list[Path], int]:
+def write_outputs(cfg: Config, outputs: dict[Path, str | bytes], site: SitePlan | None) -> Written:
     """Write what a build rendered: ``outputs`` always, the site's files
-    only where their bytes changed. Returns the paths written and how many
-    site files were left as they were. Builds take turns (a lock beside the
-    archive), so every temporary file found in the published folders was
-    left by a build that died, and is removed, however new."""
+    only where their bytes changed, then the search index of the changed
+    pages (a failure there is a warning: the issue is out). Builds take turns
+    (a lock beside the archive), so every temporary file found in the
+    published folders was left by a build that died, and is removed,
+    however new."""
     with exclusive(cfg.store_path.with_name(cfg.store_path.name + ".build-lock")):
         for folder in output_dirs(cfg).values():
             clean_stale_temps(folder)
         paths = [write_atomic(path, data) for path, data in outputs.items()]
         if site is None:
-            return paths, 0
+            return Written(paths)
         written = [path for path, data in site.files.items() if write_if_changed(path, data)]
         pages = [p.relative_to(cfg.site_dir) for p in written if p.suffix == ".html" and p.is_relative_to(cfg.site_dir)]
+        warning = ""
         if cfg.output.search and pages:
             from newsletter.sitesearch import index_site
 
-            index_site(cfg.site_dir, pages)
-    return paths + written, len(site.files) - len(written)
+            try:
+                index_site(cfg.site_dir, pages)
+            except NewsletterError as exc:
+                warning = str(exc)
+    return Written(paths + written, len(site.files) - len(written), warning)
 
 
 def build_day(cfg: Config, day: date, archive: Archive) -> BuildSummary:
@@ -87,9 +102,9 @@ def build_day(cfg: Config, day: date, archive: Archive) -> BuildSummary:
     feeds, category_feeds = feeds_job.result()
     site.add_feeds(cfg, {**feeds, **category_feeds})
     outputs.update({cfg.feeds_dir / name: data for name, data in feeds.items()})
-    paths, unchanged = write_outputs(cfg, outputs, site)
+    done = write_outputs(cfg, outputs, site)
     archive.set_meta(SITE_FINGERPRINT, site.fingerprint)
-    return BuildSummary(issue.key, paths, len(issue.papers), unchanged=unchanged)
+    return BuildSummary(issue.key, done.paths, len(issue.papers), unchanged=done.unchanged, warning=done.warning)
 
 
 def _render_day(cfg: Config, archive: Archive, cache: IssueCache, issue: Issue, templates: str | None,

@@ -175,8 +175,8 @@ def build_week(cfg: Config, day: date, archive: Archive) -> BuildSummary:
     issue = publishable_week(cfg, archive, day, "nothing was written")
     with template_errors():
         outputs, site_files = _render_week(cfg, archive, issue)
-    paths, _ = write_outputs(cfg, outputs, SitePlan(site_files, ""))
-    return BuildSummary(issue.key, paths, len(issue.papers), late=len(issue.late))
+    done = write_outputs(cfg, outputs, SitePlan(site_files, ""))
+    return BuildSummary(issue.key, done.paths, len(issue.papers), late=len(issue.late), warning=done.warning)
 
 
 def late_paper_pages(r: SiteRenderer, archive: Archive, issue: Issue) -> dict[str, bytes]:

@@ -445,3 +445,18 @@ def test_arxivs_pacing_holds_for_its_html_and_pdf_hosts(tmp_path):
             result = enrich_day(cfg, D, a, Seams(now=lambda: NOW, sleep=slept.append, env={}))
     assert result.requests == 8
     assert len([s for s in slept if s >= 3.0]) == result.requests - 1  # every request after the first waits 3 s
+
+
+def test_summaries_without_the_openai_package_are_skipped_not_fatal(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "openai", None)  # not installed: importing it fails
+    with Loopback(model_answering("never asked")) as server:
+        cfg = summaries_setup(tmp_path, server)
+        reporter = NullReporter()
+        with Archive(cfg.store_path) as a:
+            result = enrich_day(cfg, D, a, seams(), reporter)
+            assert build_day(cfg, D, a).ranked == 4
+        assert server.log == []
+    assert "summaries: 0 of 4, skipped ([summaries] enabled needs the openai package: pip install " in result.line()
+    assert any("pip install 'newsletter[summaries]'" in w for w in reporter.warnings)

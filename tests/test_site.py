@@ -483,3 +483,19 @@ def test_a_new_day_indexes_only_its_month(tmp_path):
     assert (index / "2006" / "pagefind.js").stat().st_mtime_ns == stamps["2006"]  # other months untouched
     assert (index / "2007" / "pagefind.js").stat().st_mtime_ns == stamps["2007"]
     assert index_site(cfg.site_dir, [Path("paper/2106.15110/index.html"), Path("archive/index.html")]) == ["2106"]
+
+
+def test_a_search_index_that_cannot_be_made_is_a_warning_and_the_issue_is_out(tmp_path, monkeypatch):
+    from newsletter import sitesearch
+
+    monkeypatch.setattr(sitesearch.sys, "executable", str(tmp_path / "no-python-here"))
+    cfg = config(tmp_path)
+    parsed = hotpapers.parse((FIXTURES / "hotpapers" / "2021-06-16---Hot-Papers.md").read_text())
+    with Archive(cfg.store_path) as a:
+        a.save_day_papers(parsed.day, parsed.papers)
+        a.save_posts(parsed.posts)
+        a.save_issue(parsed.day, parsed.created_at, len(parsed.papers))
+        summary = build_day(cfg, parsed.day, a)
+    assert "warning: the search index was not made" in summary.line()
+    assert (cfg.site_dir / "hot-papers-2021-06-16" / "index.html").is_file()
+    assert (cfg.email_dir / "2021-06-16.html").is_file() and (cfg.posts_dir / "2021-06-16---Hot-Papers.md").is_file()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from newsletter.config import Config
 from newsletter.enrich.store import MediaStore
-from newsletter.errors import NewsletterError, NothingToPublish
+from newsletter.errors import ConfigError, NewsletterError, NothingToPublish
 from newsletter.models import Paper
 from newsletter.seams import Seams
 from newsletter.sources.base import NullReporter, Reporter
@@ -148,7 +148,11 @@ def _summaries(cfg: Config, store: MediaStore, papers: Sequence[Paper], language
         todo += [(p, lang) for p in papers if p.arxiv_id not in have]
     if not todo:
         return 0
-    model_client = Summarizer(cfg.summaries, seams.env, cfg.media.timeout_seconds)
+    try:
+        model_client = Summarizer(cfg.summaries, seams.env, cfg.media.timeout_seconds)
+    except ConfigError as exc:  # the openai package is missing: the issue goes out without summaries
+        count.state = f"skipped ({exc})"
+        return 0
     tick = reporter.start(f"summaries of {len(todo)} papers")
     for n, (paper, lang) in enumerate(todo):
         if budget.spent():
