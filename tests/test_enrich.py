@@ -460,3 +460,15 @@ def test_summaries_without_the_openai_package_are_skipped_not_fatal(tmp_path, mo
         assert server.log == []
     assert "summaries: 0 of 4, skipped ([summaries] enabled needs the openai package: pip install " in result.line()
     assert any("pip install 'newsletter[summaries]'" in w for w in reporter.warnings)
+
+
+def test_the_enrich_command_explains_itself():
+    from typer.testing import CliRunner
+
+    from newsletter.cli import app
+
+    def shown(*args: str) -> str:  # the help as read: box lines and wrapping aside
+        return " ".join(re.sub(r"[│╭╮╰╯─]", " ", CliRunner().invoke(app, [*args, "--help"]).output).split())
+
+    assert "Fetch each hot paper's figure (and summary, when [summaries] is on) into the archive" in shown()
+    assert "one of [summaries] languages" in shown("subscribers", "set")

@@ -42,7 +42,7 @@ def fetch(date_: DateOpt = None, week_: WeekOpt = None, strict: StrictOpt = Fals
 
 @app.command()
 def enrich(date_: ArchivedDateOpt = None, week_: WeekOpt = None) -> None:
-    """Fetch each hot paper's figure (and summary, when [summaries] is on) into the archive; 'run' does this itself."""
+    """Fetch each hot paper's figure (and summary, when \\[summaries] is on) into the archive; 'run' does this itself."""
     from newsletter.cli.app import now
 
     cfg, given = config(), given_day(date_)

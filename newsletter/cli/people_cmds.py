@@ -113,7 +113,7 @@ def subscribers_set(
     categories: CategoriesOpt = None, keywords: KeywordsOpt = None, authors: AuthorsOpt = None,
     max_papers: MaxPapersOpt = None, frequency: FrequencyOpt = None,
     language: Annotated[Optional[str], typer.Option(
-        "--language", help='Language of the AI summaries, one of [summaries] languages ("" for the issue\'s).')] = None,
+        "--language", help='Language of the AI summaries, one of \\[summaries] languages ("" for the issue\'s).')] = None,
 ) -> None:
     """Change a subscriber's preferences (options not given stay as they are; "" clears a list)."""
     from newsletter.delivery import subscribers
