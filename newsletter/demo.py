@@ -25,6 +25,7 @@ from newsletter.sources import REGISTRY
 if TYPE_CHECKING:
     import requests
 
+    from newsletter.enrich import EnrichSummary
     from newsletter.store import Archive
 
 DATA = Path(__file__).parent / "demo_data"
@@ -165,8 +166,9 @@ def run(folder: Path, *, force: bool = False) -> DemoSummary:
         for d in days:
             cfg = demo_config(folder.resolve(), d)
             seams = Seams(now=_clock(d.now), sleep=lambda s: None, env=d.env, session_factory=session_factory(cfg, d))
-            lines.append(fetch_day(cfg, d.day, archive, seams).line())
-            enrich_demo_day(cfg, d, archive)
+            line = fetch_day(cfg, d.day, archive, seams).line()
+            figures = enrich_demo_day(cfg, d, archive).figures.have
+            lines.append(f"{line}, {figures} figures (stand-ins)" if figures else line)
         for d in days:
             files += build_day(base, d.day, archive).files
         for d in days:
@@ -181,7 +183,7 @@ def run(folder: Path, *, force: bool = False) -> DemoSummary:
                        f"newsletter --config {config_path} preview")
 
 
-def enrich_demo_day(cfg: config_mod.Config, d: DemoDay, archive: Archive) -> None:
+def enrich_demo_day(cfg: config_mod.Config, d: DemoDay, archive: Archive) -> EnrichSummary:
     """The enrich stage on stand-in PDFs (``enrich/standin.py``): arXiv's HTML
     has no recording (404), so each figure is drawn from its "PDF"."""
     from newsletter.enrich import enrich_day
@@ -192,7 +194,7 @@ def enrich_demo_day(cfg: config_mod.Config, d: DemoDay, archive: Archive) -> Non
     pdfs = [Recording(f"{cfg.arxiv.pdf_url.rstrip('/')}/{r.paper.arxiv_id}", None, content_type="application/pdf",
                       body=standin_pdf(r.paper)) for r in ranked_papers(cfg, archive, d.day)]
     seams = Seams(now=_clock(d.now), sleep=lambda s: None, env=d.env, session_factory=lambda: replay_session(pdfs))
-    enrich_day(cfg, d.day, archive, seams)
+    return enrich_day(cfg, d.day, archive, seams)
 
 
 def _clock(now: datetime) -> Callable[[], datetime]:

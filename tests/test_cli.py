@@ -137,6 +137,7 @@ def test_demo_runs_offline_from_a_fresh_folder(tmp_path):
     when = re.compile(r" \(\d\d/\d\d/\d{4} \d\d:\d\d:\d\d\)$")  # collection times: the replay's clock
     assert [when.sub("", x) for x in got.split("\n")] == [when.sub("", x) for x in hotpapers.normalise(real)]
     assert "2021-06-16: 24 papers (arXiv API), 26 x posts, 24 ranked" in r.output and "0 warnings" in r.output
+    assert "0 warnings, 24 figures (stand-ins)" in r.output
     site = tmp_path / "demo" / "site"
     for page in ("index.html", "hot-papers-2021-06-16/index.html", "hot-papers-2026-07-31/index.html",
                  "category/cs.LG/index.html", "subscribe/index.html", "feeds/papers.atom", "feeds/category/cs.LG.atom"):
