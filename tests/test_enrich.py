@@ -472,3 +472,51 @@ def test_the_enrich_command_explains_itself():
 
     assert "Fetch each hot paper's figure (and summary, when [summaries] is on) into the archive" in shown()
     assert "one of [summaries] languages" in shown("subscribers", "set")
+
+
+def test_a_figure_keeps_no_metadata_and_a_tiny_image_is_no_figure(tmp_path):
+    from newsletter.enrich.images import BadImage, process
+
+    im = Image.new("RGB", (900, 600), "white")
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"  # Make
+    exif[0x8825] = {1: "N", 2: (52.0, 31.0, 12.0)}  # GPS
+    out = io.BytesIO()
+    im.save(out, "JPEG", exif=exif.tobytes(), comment=b"private note")
+    assert b"SecretCam" in out.getvalue()
+    done = process(out.getvalue())
+    for data in (done.webp, done.jpeg, done.card):
+        assert b"SecretCam" not in data and b"private note" not in data
+        assert not Image.open(io.BytesIO(data)).getexif()
+    with pytest.raises(BadImage, match="too small to be a figure"):
+        process(picture(60, 40))
+
+
+def test_a_figure_host_that_trickles_is_cut_off_and_the_issue_still_builds(tmp_path):
+    import time as _time
+
+    def slow(seen):
+        _time.sleep(2)
+        return 200, {"Content-Type": "image/png"}, picture(1200, 600)
+
+    with Loopback(routes(**{f"/html/{A}v2/x1.png": slow})) as server:
+        cfg = setup(tmp_path, server, media={"timeout_seconds": 0.3})
+        with Archive(cfg.store_path) as a:
+            result = enrich_day(cfg, D, a, seams())
+            assert "did not answer" in result.figures.failed[A]
+            assert result.figures.have == 2  # the others came
+            assert build_day(cfg, D, a).ranked == 4
+        assert server.paths().count(f"/html/{A}v2/x1.png") == 2  # one retry, then on to the next paper
+
+
+@pytest.mark.parametrize("section, value, message", [
+    ("summaries", {"languages": ["de; rm -rf /"]}, "language codes"),
+    ("summaries", {"max_words": 0}, "summaries.max_words"),
+    ("media", {"budget_seconds": 0}, "media.budget_seconds"),
+    ("summaries", {"api_url": "ftp://x"}, "summaries.api_url"),
+])
+def test_a_wrong_enrich_setting_is_one_clear_error(tmp_path, section, value, message):
+    from newsletter.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        make_config(tmp_path, **{section: value})

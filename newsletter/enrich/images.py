@@ -111,7 +111,10 @@ def process(data: bytes) -> Processed:
 
 
 def from_pixels(im: Image.Image) -> Processed:
-    """Re-encode trusted pixels (a rendered PDF page, or a checked download)."""
+    """Re-encode trusted pixels (a rendered PDF page, or a checked download).
+    The image is remade from its pixels alone: Pillow would otherwise carry
+    a JPEG's comment (and other ``info``) into what it saves."""
+    im = Image.frombytes("RGB", im.size, im.convert("RGB").tobytes())
     small, card = _fit(im, SITE_WIDTH), _fit(im, CARD_WIDTH, tall=1.0)
     return Processed(_encode(small, "WEBP"), _encode(small, "JPEG"), _encode(card, "JPEG", quality=72), small.width,
                      small.height, card.width, card.height)
